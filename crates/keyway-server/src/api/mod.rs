@@ -1,0 +1,3 @@
+//! JSON and operational endpoints.
+
+pub mod health;

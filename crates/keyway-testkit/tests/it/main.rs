@@ -1,0 +1,3 @@
+//! Keyway's integration tests: one binary, a module per concern.
+
+mod store;
