@@ -103,3 +103,14 @@ impl Drop for TestStore {
 fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
+
+impl TestStore {
+    /// Drops the PostgreSQL database out from under a running server (to test outages).
+    pub async fn drop_postgres_database(&self) {
+        if let Guard::Postgres { admin_url, name } = &self.guard {
+            keyway_store_postgres::drop_database(admin_url, name)
+                .await
+                .expect("drop database");
+        }
+    }
+}

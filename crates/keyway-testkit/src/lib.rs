@@ -1,7 +1,9 @@
 //! Test support for Keyway: fresh databases on both backends, the Store conformance suite,
-//! and `TestApp`, a real server on a loopback port.
+//! and [`TestApp`], a real server on a loopback port.
 
+pub mod app;
 pub mod conformance;
 pub mod db;
 
+pub use app::{TestApp, install_crypto_provider};
 pub use db::TestStore;

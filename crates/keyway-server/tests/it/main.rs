@@ -1,0 +1,8 @@
+//! Keyway server tests: the real `keyway` binary and a real server on loopback ports, on
+//! SQLite and (with `KEYWAY_TEST_DATABASE_URL`) PostgreSQL.
+
+mod cli;
+mod config;
+mod health;
+mod serve;
+mod support;

@@ -1,0 +1,612 @@
+//! PostgreSQL-specific checks: URL handling, secrecy of the password, migrations racing, and the
+//! concurrency guarantees that matter when many replicas share one database. The behaviour
+//! every store shares is tested by the conformance suite in `keyway-testkit`.
+//!
+//! Tests needing a server run against `KEYWAY_TEST_DATABASE_URL`, each in a database of its
+//! own, and are skipped when the variable is unset.
+
+use std::sync::Arc;
+
+use keyway_core::client::NewClient;
+use keyway_core::grant::{
+    AccessType, AuthorizationCode, NewAccessToken, NewCode, Redemption, RefreshTokenLimits,
+};
+use keyway_core::ids::{ClientId, Email, ProjectId, Subject};
+use keyway_core::password::PasswordHash;
+use keyway_core::project::{Audience, ConsentScreen, Project, Verification};
+use keyway_core::redirect_uri::RedirectUri;
+use keyway_core::scope::ScopeSet;
+use keyway_core::secret::{SecretHash, SecretKind, random_bytes};
+use keyway_core::store::{
+    ClientStore, GrantStore, ProjectStore, ScopeStore, SessionStore, Store, StoreError, UserStore,
+};
+use keyway_core::user::{NewUser, User};
+use keyway_core::{OAuthClient, Timestamp};
+use keyway_store_postgres::{
+    LATEST_VERSION, PostgresStore, create_database, database_url_with_name, drop_database,
+};
+
+const T0: Timestamp = Timestamp::from_unix(1_800_000_000);
+
+fn admin_url() -> Option<String> {
+    std::env::var("KEYWAY_TEST_DATABASE_URL")
+        .ok()
+        .filter(|v| !v.is_empty())
+}
+
+/// A database of its own, dropped when the test ends (even by panicking).
+struct Db {
+    admin: String,
+    name: String,
+    url: String,
+}
+
+impl Db {
+    async fn new() -> Option<Self> {
+        let admin = admin_url()?;
+        let name = format!(
+            "keyway_pgtest_{}",
+            random_bytes::<6>()
+                .iter()
+                .map(|b| format!("{b:02x}"))
+                .collect::<String>()
+        );
+        create_database(&admin, &name)
+            .await
+            .expect("create test database");
+        let url = database_url_with_name(&admin, &name);
+        Some(Self { admin, name, url })
+    }
+
+    async fn store(&self) -> Arc<PostgresStore> {
+        Arc::new(PostgresStore::open(&self.url).await.expect("open store"))
+    }
+}
+
+impl Drop for Db {
+    fn drop(&mut self) {
+        let (admin, name) = (self.admin.clone(), self.name.clone());
+        let _ = std::thread::spawn(move || {
+            let rt = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .expect("runtime");
+            rt.block_on(drop_database(&admin, &name))
+                .expect("drop test database");
+        })
+        .join();
+    }
+}
+
+macro_rules! db_or_skip {
+    () => {
+        match Db::new().await {
+            Some(db) => db,
+            None => {
+                eprintln!("skipped: KEYWAY_TEST_DATABASE_URL is not set");
+                return;
+            }
+        }
+    };
+}
+
+async fn user(store: &dyn Store, name: &str) -> User {
+    store
+        .insert_user(
+            NewUser {
+                sub: Subject::generate(),
+                email: Email::parse(&format!("{name}@example.com")).unwrap(),
+                email_verified: true,
+                name: name.into(),
+                password_hash: PasswordHash::from_stored("$argon2id$stub".into()),
+            },
+            T0,
+        )
+        .await
+        .unwrap()
+}
+
+async fn project(store: &dyn Store, name: &str) -> Project {
+    let p = Project {
+        id: ProjectId::from_name(name),
+        name: name.into(),
+        consent: ConsentScreen {
+            app_name: name.into(),
+            support_email: Email::parse("support@example.com").unwrap(),
+            logo_url: None,
+            audience: Audience::External,
+            verification: Verification::Unverified,
+        },
+        owned_domains: vec!["example.com".into()],
+        created_at: T0,
+    };
+    store.insert_project(&p).await.unwrap();
+    p
+}
+
+async fn client(store: &dyn Store, p: &Project) -> OAuthClient {
+    store
+        .insert_client(
+            NewClient {
+                client_id: ClientId::generate("apps.keyway.test"),
+                project_id: p.id.clone(),
+                name: "web".into(),
+                redirect_uris: vec![RedirectUri::from_stored(
+                    "https://app.example.com/cb".into(),
+                )],
+                javascript_origins: vec![],
+                secret_hash: SecretHash::of("kwcs_first"),
+                secret_hint: "irst".into(),
+            },
+            T0,
+        )
+        .await
+        .unwrap()
+}
+
+async fn code(store: &dyn Store, u: &User, c: &OAuthClient) -> AuthorizationCode {
+    let grant = store
+        .upsert_grant(
+            &u.sub,
+            &c.project_id,
+            &ScopeSet::parse("openid").unwrap(),
+            T0,
+        )
+        .await
+        .unwrap();
+    store
+        .insert_code(
+            NewCode {
+                hash: SecretKind::AuthorizationCode.generate().hash(),
+                grant_id: grant.id,
+                client_id: c.client_id.clone(),
+                sub: u.sub.clone(),
+                redirect_uri: c.redirect_uris[0].clone(),
+                scopes: ScopeSet::parse("openid").unwrap(),
+                access_type: AccessType::Offline,
+                issue_refresh_token: true,
+                pkce: None,
+                nonce: None,
+                auth_time: T0,
+                expires_at: Timestamp::from_unix(T0.as_unix() + 600),
+            },
+            T0,
+        )
+        .await
+        .unwrap()
+}
+
+async fn redeem(
+    store: &dyn Store,
+    c: &AuthorizationCode,
+    limits: RefreshTokenLimits,
+) -> Result<Redemption, StoreError> {
+    let access = NewAccessToken {
+        hash: SecretKind::AccessToken.generate().hash(),
+        scopes: c.scopes.clone(),
+        expires_at: Timestamp::from_unix(T0.as_unix() + 3600),
+    };
+    let refresh = SecretKind::RefreshToken.generate().hash();
+    store
+        .redeem_code(c, access, Some(refresh), limits, T0)
+        .await
+}
+
+#[test]
+fn url_with_name_replaces_only_the_path() {
+    assert_eq!(
+        database_url_with_name("postgres://postgres@127.0.0.1:5432/test", "kw_1"),
+        "postgres://postgres@127.0.0.1:5432/kw_1"
+    );
+    assert_eq!(
+        database_url_with_name("postgres://u:p@db:5432/keyway?sslmode=require", "run_1"),
+        "postgres://u:p@db:5432/run_1?sslmode=require"
+    );
+    assert_eq!(
+        database_url_with_name("postgres://localhost", "x"),
+        "postgres://localhost/x"
+    );
+    assert_eq!(
+        database_url_with_name("postgres://h:1/?sslmode=disable", "x"),
+        "postgres://h:1/x?sslmode=disable"
+    );
+    assert_eq!(
+        database_url_with_name("postgresql://a:b@h/a/b?c=d#f", "x"),
+        "postgresql://a:b@h/x?c=d#f"
+    );
+}
+
+#[tokio::test]
+async fn database_names_are_checked_before_connecting() {
+    // The admin URL is unreachable: only the name check can answer this quickly.
+    for bad in ["", "A", "a-b", "a\"b", "a b", "x;drop", &"a".repeat(64)] {
+        for result in [
+            create_database("postgres://nobody@127.0.0.1:1/x", bad).await,
+            drop_database("postgres://nobody@127.0.0.1:1/x", bad).await,
+        ] {
+            let Err(StoreError::Internal(message)) = result else {
+                panic!("{bad:?} accepted: {result:?}")
+            };
+            assert!(message.contains("invalid database name"), "{message}");
+        }
+    }
+}
+
+#[tokio::test]
+async fn connect_errors_never_show_the_password() {
+    let err = PostgresStore::connect("postgres://keyway:hunter2-s3cret@127.0.0.1:1/keyway")
+        .await
+        .expect_err("nothing listens on port 1");
+    let StoreError::Unavailable(message) = &err else {
+        panic!("{err:?}")
+    };
+    assert!(
+        message.contains("postgres://keyway@127.0.0.1:1/keyway"),
+        "{message}"
+    );
+    assert!(!format!("{err} {err:?}").contains("hunter2"), "{err:?}");
+
+    let err = PostgresStore::connect("postgres://keyway:hunter2-s3cret@127.0.0.1:notaport/keyway")
+        .await
+        .expect_err("malformed");
+    assert!(!format!("{err} {err:?}").contains("hunter2"), "{err:?}");
+}
+
+#[tokio::test]
+async fn debug_never_shows_the_password() {
+    let db = db_or_skip!();
+    // The test server trusts local connections, so the password is accepted and ignored.
+    let (scheme, rest) = db.url.split_once("://").unwrap();
+    let Some((user, host)) = rest.split_once('@').filter(|(user, _)| !user.contains(':')) else {
+        eprintln!("skipped: the test URL has no user, or a password already");
+        return;
+    };
+    let with_password = format!("{scheme}://{user}:hunter2-s3cret@{host}");
+    let Ok(store) = PostgresStore::open(&with_password).await else {
+        eprintln!("skipped: the server wants the real password");
+        return;
+    };
+    let debug = format!("{store:?}");
+    assert!(!debug.contains("hunter2"), "{debug}");
+    assert_eq!(store.backend(), "postgres");
+    store.ping().await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn replicas_starting_together_migrate_once() {
+    let db = db_or_skip!();
+    let stores: Vec<_> = futures_join(
+        (0..6)
+            .map(|_| {
+                let url = db.url.clone();
+                tokio::spawn(async move {
+                    let store = PostgresStore::connect(&url).await.unwrap();
+                    let applied = store.migrate().await.unwrap();
+                    (store, applied)
+                })
+            })
+            .collect(),
+    )
+    .await;
+    let applied: usize = stores.iter().map(|(_, n)| n).sum();
+    assert_eq!(
+        applied,
+        usize::try_from(LATEST_VERSION).unwrap(),
+        "each migration ran once in all"
+    );
+    for (store, _) in &stores {
+        assert_eq!(store.schema_version().await.unwrap(), LATEST_VERSION);
+        assert_eq!(store.migrate().await.unwrap(), 0);
+    }
+}
+
+#[tokio::test]
+async fn a_newer_schema_is_refused() {
+    let db = db_or_skip!();
+    let fresh = PostgresStore::connect(&db.url).await.unwrap();
+    assert_eq!(
+        fresh.schema_version().await.unwrap(),
+        0,
+        "reading the version creates nothing"
+    );
+    let store = db.store().await;
+    assert_eq!(store.schema_version().await.unwrap(), LATEST_VERSION);
+    // Pretend a newer build migrated this database.
+    exec(
+        &db.url,
+        "INSERT INTO keyway_schema_migrations VALUES (999, 'future', 0)",
+    )
+    .await;
+    let err = PostgresStore::open(&db.url).await.expect_err("refused");
+    assert!(
+        matches!(
+            err,
+            StoreError::SchemaTooNew {
+                found: 999,
+                known: LATEST_VERSION
+            }
+        ),
+        "{err:?}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn concurrent_redemptions_for_one_user_respect_the_limits() {
+    let db = db_or_skip!();
+    let store = db.store().await;
+    let ada = user(&*store, "ada").await;
+    let p = project(&*store, "Limits").await;
+    let c = client(&*store, &p).await;
+    let limits = RefreshTokenLimits {
+        per_client: 3,
+        per_user: 5,
+    };
+    let mut codes = Vec::new();
+    for _ in 0..16 {
+        codes.push(code(&*store, &ada, &c).await);
+    }
+    let outcomes = futures_join(
+        codes
+            .into_iter()
+            .map(|code| {
+                let store = store.clone();
+                tokio::spawn(async move { redeem(&*store, &code, limits).await })
+            })
+            .collect(),
+    )
+    .await;
+    for o in &outcomes {
+        assert!(
+            matches!(
+                o,
+                Ok(Redemption::Redeemed {
+                    refresh_token_id: Some(_),
+                    ..
+                })
+            ),
+            "{o:?}"
+        );
+    }
+    let live = count(&db.url, "SELECT COUNT(*) FROM refresh_tokens").await;
+    assert_eq!(live, 3, "exactly the per-client limit survives");
+    // The survivors are the newest three issued.
+    let mut ids: Vec<i64> = outcomes
+        .iter()
+        .filter_map(|o| match o {
+            Ok(Redemption::Redeemed {
+                refresh_token_id, ..
+            }) => *refresh_token_id,
+            _ => None,
+        })
+        .collect();
+    ids.sort_unstable();
+    let newest = &ids[ids.len() - 3..];
+    let kept = count(
+        &db.url,
+        &format!(
+            "SELECT COUNT(*) FROM refresh_tokens WHERE id IN ({}, {}, {})",
+            newest[0], newest[1], newest[2]
+        ),
+    )
+    .await;
+    assert_eq!(kept, 3);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn concurrent_consents_never_lose_a_scope() {
+    let db = db_or_skip!();
+    let store = db.store().await;
+    let ada = user(&*store, "ada").await;
+    let p = project(&*store, "Consent").await;
+    let all = [
+        "openid", "email", "profile", "a.one", "b.two", "c.three", "d.four", "e.five",
+    ];
+    for round in 0..3 {
+        let p = if round == 0 {
+            p.clone()
+        } else {
+            project(&*store, &format!("Consent {round}")).await
+        };
+        let results = futures_join(
+            all.iter()
+                .map(|s| {
+                    let (store, sub, pid) = (store.clone(), ada.sub.clone(), p.id.clone());
+                    let scopes = ScopeSet::parse(&format!("openid {s}")).unwrap();
+                    tokio::spawn(async move { store.upsert_grant(&sub, &pid, &scopes, T0).await })
+                })
+                .collect(),
+        )
+        .await;
+        let ids: Vec<i64> = results.into_iter().map(|g| g.unwrap().id).collect();
+        assert!(ids.windows(2).all(|w| w[0] == w[1]), "one grant: {ids:?}");
+        let grant = store.find_grant(&ada.sub, &p.id).await.unwrap().unwrap();
+        assert_eq!(grant.scopes, ScopeSet::parse(&all.join(" ")).unwrap());
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn concurrent_sign_ins_get_distinct_authuser_indexes() {
+    let db = db_or_skip!();
+    let store = db.store().await;
+    let mut users = Vec::new();
+    for i in 0..8 {
+        users.push(user(&*store, &format!("u{i}")).await);
+    }
+    let cookie = SecretKind::Session.generate();
+    let session = store
+        .insert_session(cookie.hash(), T0, Timestamp::from_unix(T0.as_unix() + 3600))
+        .await
+        .unwrap();
+    let indexes = futures_join(
+        users
+            .iter()
+            .map(|u| {
+                let (store, sub) = (store.clone(), u.sub.clone());
+                tokio::spawn(async move {
+                    store
+                        .insert_session_account(session, &sub, T0)
+                        .await
+                        .unwrap()
+                })
+            })
+            .collect(),
+    )
+    .await;
+    let mut sorted = indexes.clone();
+    sorted.sort_unstable();
+    assert_eq!(sorted, (0..8).collect::<Vec<u32>>(), "{indexes:?}");
+    let s = store
+        .find_session(&cookie.hash(), T0)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(s.accounts.len(), 8);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn concurrent_secret_deletes_keep_the_last_one() {
+    let db = db_or_skip!();
+    let store = db.store().await;
+    let p = project(&*store, "Secrets").await;
+    for _ in 0..5 {
+        let c = client(&*store, &p).await;
+        let second = store
+            .insert_client_secret(&c.client_id, SecretHash::of("kwcs_second"), "cond", T0)
+            .await
+            .unwrap();
+        let ids = [c.secrets[0].id, second.id];
+        let results = futures_join(
+            ids.iter()
+                .map(|&id| {
+                    let (store, cid) = (store.clone(), c.client_id.clone());
+                    tokio::spawn(async move { store.delete_client_secret(&cid, id).await })
+                })
+                .collect(),
+        )
+        .await;
+        let deleted = results.iter().filter(|r| matches!(r, Ok(true))).count();
+        let refused = results
+            .iter()
+            .filter(|r| matches!(r, Err(StoreError::Conflict(_))))
+            .count();
+        assert_eq!((deleted, refused), (1, 1), "{results:?}");
+        let left = store.find_client(&c.client_id).await.unwrap().unwrap();
+        assert_eq!(left.secrets.len(), 1);
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn redemptions_racing_revocations_never_fail() {
+    let db = db_or_skip!();
+    let store = db.store().await;
+    let p = project(&*store, "Revoke race").await;
+    let c = client(&*store, &p).await;
+    for round in 0..6 {
+        let u = user(&*store, &format!("r{round}")).await;
+        let mut codes = Vec::new();
+        for _ in 0..6 {
+            codes.push(code(&*store, &u, &c).await);
+        }
+        let grant_id = codes[0].grant_id;
+        let mut tasks: Vec<tokio::task::JoinHandle<Result<(), StoreError>>> = codes
+            .into_iter()
+            .map(|code| {
+                let store = store.clone();
+                tokio::spawn(async move {
+                    redeem(
+                        &*store,
+                        &code,
+                        RefreshTokenLimits {
+                            per_client: 2,
+                            per_user: 2,
+                        },
+                    )
+                    .await
+                    .map(drop)
+                })
+            })
+            .collect();
+        let (s, sub) = (store.clone(), u.sub.clone());
+        tasks.push(tokio::spawn(async move {
+            if round % 2 == 0 {
+                s.delete_grant(grant_id).await.map(drop)
+            } else {
+                s.update_user_disabled(&sub, true).await.map(drop)
+            }
+        }));
+        for r in futures_join(tasks).await {
+            r.expect("no deadlock, no error");
+        }
+        // Whatever the interleaving, nothing outlives the revocation.
+        let left = count(
+            &db.url,
+            &format!(
+                "SELECT COUNT(*) FROM access_tokens WHERE sub = '{}'",
+                u.sub.as_str()
+            ),
+        )
+        .await
+            + count(
+                &db.url,
+                &format!(
+                    "SELECT COUNT(*) FROM refresh_tokens WHERE sub = '{}'",
+                    u.sub.as_str()
+                ),
+            )
+            .await;
+        assert_eq!(left, 0);
+    }
+}
+
+#[tokio::test]
+async fn owned_domains_and_uri_lists_round_trip() {
+    let db = db_or_skip!();
+    let store = db.store().await;
+    let mut p = project(&*store, "Arrays").await;
+    p.owned_domains = vec![
+        "a.example".into(),
+        "b example".into(),
+        String::new(),
+        "c,\"d\"".into(),
+    ];
+    assert!(store.update_project(&p).await.unwrap());
+    assert_eq!(store.find_project(&p.id).await.unwrap().unwrap(), p);
+    let c = client(&*store, &p).await;
+    let found = store.find_client(&c.client_id).await.unwrap().unwrap();
+    assert_eq!(found.redirect_uris, c.redirect_uris);
+    assert!(found.javascript_origins.is_empty());
+    assert_eq!(found.secrets.len(), 1);
+    assert!(found.secret_matches("kwcs_first"));
+    let hits = store
+        .find_scopes(&ScopeSet::parse("openid").unwrap())
+        .await
+        .unwrap();
+    assert!(hits.is_empty(), "empty catalogue");
+}
+
+/// Awaits every task, in order.
+async fn futures_join<T: Send + 'static>(tasks: Vec<tokio::task::JoinHandle<T>>) -> Vec<T> {
+    let mut out = Vec::with_capacity(tasks.len());
+    for t in tasks {
+        out.push(t.await.expect("task"));
+    }
+    out
+}
+
+/// `SELECT COUNT(*) ...` on a private connection.
+async fn count(url: &str, sql: &str) -> i64 {
+    use sqlx::Connection;
+    let mut conn = sqlx::PgConnection::connect(url).await.unwrap();
+    let (n,): (i64,) = sqlx::query_as(sqlx::AssertSqlSafe(sql.to_owned()))
+        .fetch_one(&mut conn)
+        .await
+        .unwrap();
+    n
+}
+
+/// Runs one statement on a private connection.
+async fn exec(url: &str, sql: &'static str) {
+    use sqlx::Connection;
+    let mut conn = sqlx::PgConnection::connect(url).await.unwrap();
+    sqlx::raw_sql(sql).execute(&mut conn).await.unwrap();
+}
