@@ -15,6 +15,11 @@
 //! - **Refresh-token limits** are counted under a lock on the user's row (`SELECT .. FROM users
 //!   .. FOR NO KEY UPDATE`, taken first thing in the redemption), so two redemptions for one
 //!   user insert and prune one after the other and never both keep a token past the limit.
+//!   (`NO KEY UPDATE` rather than `UPDATE`: it excludes the other lockers and writers of the
+//!   row, but not the key-share locks that inserting a grant or a session account for the user
+//!   takes, so sign-ins and consents do not queue behind token issuance.)
+//! - **Using a refresh token** updates its row (`last_used_at`) before storing the access
+//!   token: a concurrent revocation either came first (no row: nothing is stored) or waits.
 //! - **Grants** are `INSERT .. ON CONFLICT (sub, project_id) DO UPDATE`, and scopes are one row
 //!   each, added with `ON CONFLICT DO NOTHING`: concurrent consents never lose a scope.
 //! - **`authuser` indexes** are allocated under a lock on the browser session's row, and
@@ -25,8 +30,10 @@
 //!   deadlocking on each other's rows.
 //!
 //! Transactions lock rows in one order (user, grant, client, then codes and tokens), the order
-//! in which revoking a grant, disabling a user or deleting a client cascade, so a redemption
-//! racing a revocation waits for it (and then finds the grant gone) instead of deadlocking.
+//! in which disabling a user, revoking a grant or deleting a client cascade: a redemption or a
+//! refresh locks its grant and client before touching the code or token, so one racing a
+//! revocation either finishes first or waits and then finds the grant gone (`AlreadyUsed`,
+//! `None`), instead of deadlocking with it halfway through the cascade.
 //! Should PostgreSQL still report a serialization failure or a deadlock, the error is
 //! [`StoreError::Unavailable`]: nothing was stored and the caller may retry.
 //!

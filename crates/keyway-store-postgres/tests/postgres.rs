@@ -180,16 +180,19 @@ async fn redeem(
     store: &dyn Store,
     c: &AuthorizationCode,
     limits: RefreshTokenLimits,
+    with_refresh: bool,
 ) -> Result<Redemption, StoreError> {
-    let access = NewAccessToken {
+    let access = new_access();
+    let refresh = with_refresh.then(|| SecretKind::RefreshToken.generate().hash());
+    store.redeem_code(c, access, refresh, limits, T0).await
+}
+
+fn new_access() -> NewAccessToken {
+    NewAccessToken {
         hash: SecretKind::AccessToken.generate().hash(),
-        scopes: c.scopes.clone(),
+        scopes: ScopeSet::parse("openid").unwrap(),
         expires_at: Timestamp::from_unix(T0.as_unix() + 3600),
-    };
-    let refresh = SecretKind::RefreshToken.generate().hash();
-    store
-        .redeem_code(c, access, Some(refresh), limits, T0)
-        .await
+    }
 }
 
 #[test]
@@ -335,22 +338,25 @@ async fn concurrent_redemptions_for_one_user_respect_the_limits() {
     let db = db_or_skip!();
     let store = db.store().await;
     let ada = user(&*store, "ada").await;
-    let p = project(&*store, "Limits").await;
-    let c = client(&*store, &p).await;
+    // Per-user limit across projects: different grants, so only the user's lock orders them.
     let limits = RefreshTokenLimits {
-        per_client: 3,
-        per_user: 5,
+        per_client: 100,
+        per_user: 3,
     };
     let mut codes = Vec::new();
-    for _ in 0..16 {
-        codes.push(code(&*store, &ada, &c).await);
+    for i in 0..8 {
+        let p = project(&*store, &format!("Limits {i}")).await;
+        let c = client(&*store, &p).await;
+        for _ in 0..2 {
+            codes.push(code(&*store, &ada, &c).await);
+        }
     }
     let outcomes = futures_join(
         codes
             .into_iter()
             .map(|code| {
                 let store = store.clone();
-                tokio::spawn(async move { redeem(&*store, &code, limits).await })
+                tokio::spawn(async move { redeem(&*store, &code, limits, true).await })
             })
             .collect(),
     )
@@ -368,7 +374,7 @@ async fn concurrent_redemptions_for_one_user_respect_the_limits() {
         );
     }
     let live = count(&db.url, "SELECT COUNT(*) FROM refresh_tokens").await;
-    assert_eq!(live, 3, "exactly the per-client limit survives");
+    assert_eq!(live, 3, "exactly the per-user limit survives");
     // The survivors are the newest three issued.
     let mut ids: Vec<i64> = outcomes
         .iter()
@@ -497,63 +503,68 @@ async fn concurrent_secret_deletes_keep_the_last_one() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn redemptions_racing_revocations_never_fail() {
+    // Revocations cascade into the rows a redemption writes; whatever the interleaving, the
+    // redemption either finishes first or finds its grant gone, and never deadlocks or errs.
     let db = db_or_skip!();
     let store = db.store().await;
     let p = project(&*store, "Revoke race").await;
-    let c = client(&*store, &p).await;
-    for round in 0..6 {
+    let limits = RefreshTokenLimits {
+        per_client: 2,
+        per_user: 2,
+    };
+    for round in 0..12 {
+        let c = client(&*store, &p).await;
         let u = user(&*store, &format!("r{round}")).await;
         let mut codes = Vec::new();
-        for _ in 0..6 {
+        for _ in 0..8 {
             codes.push(code(&*store, &u, &c).await);
         }
         let grant_id = codes[0].grant_id;
-        let mut tasks: Vec<tokio::task::JoinHandle<Result<(), StoreError>>> = codes
-            .into_iter()
-            .map(|code| {
-                let store = store.clone();
-                tokio::spawn(async move {
-                    redeem(
-                        &*store,
-                        &code,
-                        RefreshTokenLimits {
-                            per_client: 2,
-                            per_user: 2,
-                        },
-                    )
+        // A refresh token in use while the revocation runs.
+        let refresh = SecretKind::RefreshToken.generate().hash();
+        let first = code(&*store, &u, &c).await;
+        store
+            .redeem_code(&first, new_access(), Some(refresh), limits, T0)
+            .await
+            .unwrap();
+        let rt = store.find_refresh_token(&refresh).await.unwrap().unwrap();
+        let mut tasks: Vec<tokio::task::JoinHandle<Result<(), StoreError>>> = Vec::new();
+        for (i, code) in codes.into_iter().enumerate() {
+            let (s, rt) = (store.clone(), rt.clone());
+            tasks.push(tokio::spawn(async move {
+                s.insert_refreshed_access_token(&rt, new_access(), T0)
                     .await
                     .map(drop)
-                })
-            })
-            .collect();
-        let (s, sub) = (store.clone(), u.sub.clone());
-        tasks.push(tokio::spawn(async move {
-            if round % 2 == 0 {
-                s.delete_grant(grant_id).await.map(drop)
-            } else {
-                s.update_user_disabled(&sub, true).await.map(drop)
+            }));
+            let s = store.clone();
+            // Online redemptions take no user lock: only the grant and client locks order them.
+            tasks.push(tokio::spawn(async move {
+                redeem(&*s, &code, limits, i % 2 == 0).await.map(drop)
+            }));
+            if i == 3 {
+                let (s, sub, cid) = (store.clone(), u.sub.clone(), c.client_id.clone());
+                tasks.push(tokio::spawn(async move {
+                    match round % 3 {
+                        0 => s.delete_grant(grant_id).await.map(drop),
+                        1 => s.update_user_disabled(&sub, true).await.map(drop),
+                        _ => s.delete_client(&cid).await.map(drop),
+                    }
+                }));
             }
-        }));
+        }
         for r in futures_join(tasks).await {
             r.expect("no deadlock, no error");
         }
-        // Whatever the interleaving, nothing outlives the revocation.
+        // Nothing outlives the revocation.
         let left = count(
             &db.url,
             &format!(
-                "SELECT COUNT(*) FROM access_tokens WHERE sub = '{}'",
+                "SELECT (SELECT COUNT(*) FROM access_tokens WHERE sub = '{0}')
+                      + (SELECT COUNT(*) FROM refresh_tokens WHERE sub = '{0}')",
                 u.sub.as_str()
             ),
         )
-        .await
-            + count(
-                &db.url,
-                &format!(
-                    "SELECT COUNT(*) FROM refresh_tokens WHERE sub = '{}'",
-                    u.sub.as_str()
-                ),
-            )
-            .await;
+        .await;
         assert_eq!(left, 0);
     }
 }
