@@ -4,7 +4,7 @@
 //! so revoking the grant (deleting it) takes every code and token of every client of that
 //! project for that user with it, in one step.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::clock::Timestamp;
 use crate::ids::{ClientId, ProjectId, Subject};
@@ -14,7 +14,7 @@ use crate::scope::ScopeSet;
 use crate::secret::SecretHash;
 
 /// `access_type` of the authorization request.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum AccessType {
     /// Access tokens only (the default).

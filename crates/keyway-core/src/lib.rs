@@ -33,6 +33,7 @@
 //!   as SHA-256 ([`SecretHash`]); passwords only as Argon2id ([`password`]).
 //! - Time comes from a [`Clock`], so expiry is tested by moving a [`ManualClock`].
 
+pub mod authorize;
 pub mod client;
 pub mod client_secret_json;
 pub mod clock;
@@ -41,6 +42,7 @@ pub mod error;
 pub mod grant;
 pub mod ids;
 pub mod password;
+pub mod pending;
 pub mod pkce;
 pub mod project;
 pub mod redirect_uri;

@@ -2,13 +2,13 @@
 
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
 use crate::secret::constant_time_eq;
 
 /// `code_challenge_method` (RFC 7636 §4.3).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub enum ChallengeMethod {
     /// `BASE64URL(SHA256(verifier)) == challenge`.
     S256,
@@ -37,7 +37,7 @@ impl ChallengeMethod {
 }
 
 /// A challenge bound to an authorization code.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PkceChallenge {
     /// The `code_challenge` value.
     pub challenge: String,

@@ -122,6 +122,8 @@ pub enum SecretKind {
     Session,
     /// A CSRF token (`kwcf_`).
     Csrf,
+    /// The handle of an authorization flow in progress (`kwfl_`).
+    FlowHandle,
 }
 
 impl SecretKind {
@@ -134,6 +136,7 @@ impl SecretKind {
             SecretKind::RefreshToken => "kwrt_",
             SecretKind::Session => "kwss_",
             SecretKind::Csrf => "kwcf_",
+            SecretKind::FlowHandle => "kwfl_",
         }
     }
 
@@ -199,6 +202,7 @@ mod tests {
             SecretKind::RefreshToken,
             SecretKind::Session,
             SecretKind::Csrf,
+            SecretKind::FlowHandle,
         ];
         let prefixes: HashSet<_> = kinds.iter().map(|k| k.prefix()).collect();
         assert_eq!(prefixes.len(), kinds.len());

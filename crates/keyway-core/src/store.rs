@@ -16,6 +16,7 @@ use crate::grant::{
 };
 use crate::ids::{ClientId, Email, ProjectId, Subject};
 use crate::password::PasswordHash;
+use crate::pending::{NewPending, PendingAuthorization};
 use crate::project::{Organization, Project};
 use crate::scope::{ScopeInfo, ScopeSet};
 use crate::secret::SecretHash;
@@ -196,7 +197,8 @@ pub trait GrantStore: Send + Sync {
     ) -> StoreResult<Option<i64>>;
     /// Whether the user holds a live refresh token issued to this client.
     async fn has_refresh_token(&self, sub: &Subject, client: &ClientId) -> StoreResult<bool>;
-    /// Deletes expired access tokens and browser sessions, and codes expired for longer than
+    /// Deletes expired access tokens, browser sessions, pending requests and sign-in failures
+    /// older than a day, and codes expired for longer than
     /// `code_retention_secs` (used codes are kept a while so replays are still recognised).
     /// Returns rows removed.
     async fn delete_expired(&self, now: Timestamp, code_retention_secs: i64) -> StoreResult<u64>;
@@ -234,6 +236,42 @@ pub trait SessionStore: Send + Sync {
     async fn delete_user_sessions(&self, sub: &Subject) -> StoreResult<u64>;
 }
 
+/// Pending authorization requests (the server-side state of one sign-in/consent flow).
+#[async_trait]
+pub trait PendingStore: Send + Sync {
+    /// Stores a new pending request; `Missing("session")` if the session is gone.
+    async fn insert_pending(
+        &self,
+        pending: NewPending,
+        now: Timestamp,
+    ) -> StoreResult<PendingAuthorization>;
+    /// An unexpired pending request by handle hash.
+    async fn find_pending(
+        &self,
+        handle: &SecretHash,
+        now: Timestamp,
+    ) -> StoreResult<Option<PendingAuthorization>>;
+    /// Records the account chosen for the flow; `false` if the request is gone.
+    async fn update_pending_account(&self, handle: &SecretHash, sub: &Subject)
+    -> StoreResult<bool>;
+    /// Ends a flow. Returns `false` if it had already ended: the caller that gets `true` is
+    /// the only one that may issue a code for it (double submits get nothing).
+    async fn delete_pending(&self, handle: &SecretHash) -> StoreResult<bool>;
+}
+
+/// Failed sign-in attempts, counted in the database so every replica sees them.
+#[async_trait]
+pub trait ThrottleStore: Send + Sync {
+    /// Records a failure for `key` (e.g. `account:<email>` or `ip:<address>`) at `now` and
+    /// returns how many failures `key` has at or after `since`, this one included.
+    async fn insert_failure(&self, key: &str, now: Timestamp, since: Timestamp)
+    -> StoreResult<u32>;
+    /// How many failures `key` has at or after `since`.
+    async fn count_failures(&self, key: &str, since: Timestamp) -> StoreResult<u32>;
+    /// Forgets the failures of `key` (after a successful sign-in).
+    async fn delete_failures(&self, key: &str) -> StoreResult<()>;
+}
+
 /// ID-token signing keys.
 #[async_trait]
 pub trait KeyStore: Send + Sync {
@@ -254,6 +292,8 @@ pub trait Store:
     + ScopeStore
     + GrantStore
     + SessionStore
+    + PendingStore
+    + ThrottleStore
     + KeyStore
     + Send
     + Sync

@@ -16,7 +16,7 @@ use url::Url;
 
 use crate::config::{Config, Tls};
 use crate::tls::{self, TlsMaterial, TlsSource};
-use crate::{api, database};
+use crate::{api, database, pages};
 
 /// What every handler can reach.
 #[derive(Debug, Clone)]
@@ -29,6 +29,13 @@ pub struct AppState {
     pub clock: Arc<dyn Clock>,
     /// The external base URL every absolute URL is built from.
     pub public_url: Url,
+}
+
+impl AppState {
+    /// The issuer identifier (RFC 9207 `iss`, and later the discovery document's `issuer`).
+    pub fn issuer(&self) -> String {
+        self.public_url.as_str().trim_end_matches('/').to_owned()
+    }
 }
 
 /// A bound, not yet running server.
@@ -56,6 +63,9 @@ impl Application {
         store: Arc<dyn Store>,
         clock: Arc<dyn Clock>,
     ) -> anyhow::Result<Self> {
+        keyway_core::console::seed_default_scopes(&*store)
+            .await
+            .context("cannot seed the scope catalogue")?;
         let listener = TcpListener::bind(config.listen)
             .with_context(|| format!("cannot listen on {}", config.listen))?;
         listener.set_nonblocking(true)?;
@@ -101,6 +111,11 @@ impl Application {
         &self.state
     }
 
+    /// The issuer (`iss`): the public URL without a trailing slash.
+    pub fn issuer(&self) -> String {
+        self.state.issuer()
+    }
+
     /// The CA users should trust, when serving with `--tls self-signed`.
     pub fn tls_ca(&self) -> Option<&std::path::Path> {
         self.tls.as_ref().and_then(|t| t.ca_pem.as_deref())
@@ -119,7 +134,7 @@ impl Application {
             stopper.graceful_shutdown(Some(Duration::from_secs(10)));
         });
         let janitor = tokio::spawn(purge_expired(self.state.clone()));
-        let service = router.into_make_service();
+        let service = router.into_make_service_with_connect_info::<SocketAddr>();
         let result = match self.tls {
             None => {
                 axum_server::from_tcp(self.listener)?
@@ -144,6 +159,7 @@ impl Application {
 pub fn router(state: AppState) -> Router {
     Router::new()
         .merge(api::health::router())
+        .merge(pages::router())
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
         .layer(SetResponseHeaderLayer::if_not_present(
             header::X_CONTENT_TYPE_OPTIONS,

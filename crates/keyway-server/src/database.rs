@@ -35,6 +35,7 @@ pub async fn open(config: &Config) -> anyhow::Result<Arc<dyn Store>> {
             )
         }
     };
+    // The CLI's commands need the catalogue too (`scope list`), not only the server.
     keyway_core::console::seed_default_scopes(&*store)
         .await
         .context("cannot seed the scope catalogue")?;

@@ -9,6 +9,7 @@ pub mod config;
 pub mod database;
 pub mod demo;
 pub mod files;
+pub mod pages;
 pub mod tls;
 
 pub use app::{AppState, Application};

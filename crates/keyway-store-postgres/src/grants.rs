@@ -18,6 +18,7 @@ use keyway_core::store::{GrantStore, StoreError, StoreResult};
 use sqlx::postgres::PgRow;
 use sqlx::{PgConnection, Row};
 
+use crate::throttle::FAILURE_RETENTION_SECS;
 use crate::{PostgresStore, map_err, map_err_for};
 
 /// Key of the advisory lock that queues expired-row sweeps of different replicas ("keyway" + 2).
@@ -489,7 +490,9 @@ impl GrantStore for PostgresStore {
             .await
             .map_err(map_err)?;
         let mut removed = 0;
-        let steps: [(&'static str, i64); 3] = [
+        // Sessions before pending requests, the order in which a session's delete cascades, so
+        // the sweep never deadlocks with a sign-out.
+        let steps: [(&'static str, i64); 5] = [
             (
                 "DELETE FROM access_tokens WHERE expires_at <= $1",
                 now.as_unix(),
@@ -501,6 +504,14 @@ impl GrantStore for PostgresStore {
             (
                 "DELETE FROM browser_sessions WHERE expires_at <= $1",
                 now.as_unix(),
+            ),
+            (
+                "DELETE FROM pending_authorizations WHERE expires_at <= $1",
+                now.as_unix(),
+            ),
+            (
+                "DELETE FROM signin_failures WHERE at < $1",
+                now.as_unix().saturating_sub(FAILURE_RETENTION_SECS),
             ),
         ];
         for (sql, before) in steps {

@@ -25,6 +25,11 @@
 //! - **`authuser` indexes** are allocated under a lock on the browser session's row, and
 //!   **deleting a client secret** counts the secrets under a lock on the client's row, so two
 //!   deletes cannot both pass the "not the last one" check.
+//! - **Ending a pending authorization request** is `DELETE .. WHERE handle_hash = ..`: of two
+//!   replicas handling a double submit, the second waits for the first's row lock, then finds
+//!   the row gone and is told so; only the first may issue a code.
+//! - **Sign-in failures** are inserted and counted in one transaction holding an advisory lock
+//!   on the throttle key, so concurrent failures for one key are all counted, in turn.
 //! - **Migrations** run under `pg_advisory_xact_lock`, so replicas starting together migrate
 //!   once; the expired-row sweep takes another advisory lock so sweeps queue instead of
 //!   deadlocking on each other's rows.
@@ -33,7 +38,9 @@
 //! in which disabling a user, revoking a grant or deleting a client cascade: a redemption or a
 //! refresh locks its grant and client before touching the code or token, so one racing a
 //! revocation either finishes first or waits and then finds the grant gone (`AlreadyUsed`,
-//! `None`), instead of deadlocking with it halfway through the cascade.
+//! `None`), instead of deadlocking with it halfway through the cascade. Likewise a browser
+//! session comes before its pending requests (deleting a session cascades to them), and the
+//! sweep deletes expired sessions before expired pending requests.
 //! Should PostgreSQL still report a serialization failure or a deadlock, the error is
 //! [`StoreError::Unavailable`]: nothing was stored and the caller may retry.
 //!
@@ -42,8 +49,10 @@
 mod clients;
 mod grants;
 mod migrate;
+mod pending;
 mod projects;
 mod sessions;
+mod throttle;
 mod users;
 
 use std::str::FromStr;

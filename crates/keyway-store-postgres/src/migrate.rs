@@ -6,14 +6,21 @@ use keyway_core::store::{StoreError, StoreResult};
 use crate::{PostgresStore, map_err};
 
 /// `(version, description, sql)`, oldest first.
-const MIGRATIONS: &[(i64, &str, &str)] = &[(
-    1,
-    "initial schema",
-    include_str!("../migrations/0001_initial.sql"),
-)];
+const MIGRATIONS: &[(i64, &str, &str)] = &[
+    (
+        1,
+        "initial schema",
+        include_str!("../migrations/0001_initial.sql"),
+    ),
+    (
+        2,
+        "pending authorization requests and sign-in failures",
+        include_str!("../migrations/0002_pending_and_throttle.sql"),
+    ),
+];
 
 /// The newest schema version this build knows.
-pub const LATEST_VERSION: i64 = 1;
+pub const LATEST_VERSION: i64 = 2;
 
 /// Key of the transaction-level advisory lock every migration holds ("keyway" + 1).
 const MIGRATION_LOCK: i64 = 0x6b65_7977_6179_0001;

@@ -13,12 +13,14 @@ use keyway_core::grant::{
 };
 use keyway_core::ids::{ClientId, Email, ProjectId, Subject};
 use keyway_core::password::PasswordHash;
+use keyway_core::pending::NewPending;
 use keyway_core::project::{Audience, ConsentScreen, Project, Verification};
 use keyway_core::redirect_uri::RedirectUri;
 use keyway_core::scope::ScopeSet;
 use keyway_core::secret::{SecretHash, SecretKind, random_bytes};
 use keyway_core::store::{
-    ClientStore, GrantStore, ProjectStore, ScopeStore, SessionStore, Store, StoreError, UserStore,
+    ClientStore, GrantStore, PendingStore, ProjectStore, ScopeStore, SessionStore, Store,
+    StoreError, ThrottleStore, UserStore,
 };
 use keyway_core::user::{NewUser, User};
 use keyway_core::{OAuthClient, Timestamp};
@@ -593,6 +595,154 @@ async fn owned_domains_and_uri_lists_round_trip() {
         .await
         .unwrap();
     assert!(hits.is_empty(), "empty catalogue");
+}
+
+/// Stores on pools of their own: replicas sharing the database.
+async fn replicas(db: &Db, n: usize) -> Vec<Arc<PostgresStore>> {
+    let mut out = Vec::with_capacity(n);
+    for _ in 0..n {
+        out.push(db.store().await);
+    }
+    out
+}
+
+fn new_pending(session_id: i64, expires: i64) -> NewPending {
+    NewPending {
+        handle_hash: SecretHash::from_bytes(random_bytes()),
+        csrf_hash: SecretKind::Csrf.generate().hash(),
+        session_id,
+        request_json: "{}".into(),
+        expires_at: Timestamp::from_unix(T0.as_unix() + expires),
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn failures_on_many_replicas_are_all_counted() {
+    let db = db_or_skip!();
+    let stores = replicas(&db, 4).await;
+    let key = "account:ada@example.com";
+    let returned = futures_join(
+        (0..24)
+            .map(|i| {
+                let store = stores[i % stores.len()].clone();
+                tokio::spawn(async move { store.insert_failure(key, T0, T0).await.unwrap() })
+            })
+            .collect(),
+    )
+    .await;
+    let mut sorted = returned.clone();
+    sorted.sort_unstable();
+    assert_eq!(
+        sorted,
+        (1..=24).collect::<Vec<u32>>(),
+        "each failure counted after the ones before it: {returned:?}"
+    );
+    assert_eq!(stores[0].count_failures(key, T0).await.unwrap(), 24);
+    assert_eq!(
+        stores[1].count_failures("ip:192.0.2.1", T0).await.unwrap(),
+        0
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn double_submits_on_many_replicas_end_a_flow_once() {
+    let db = db_or_skip!();
+    let stores = replicas(&db, 4).await;
+    let session = stores[0]
+        .insert_session(
+            SecretKind::Session.generate().hash(),
+            T0,
+            Timestamp::from_unix(T0.as_unix() + 3600),
+        )
+        .await
+        .unwrap();
+    for _round in 0..10 {
+        let p = stores[0]
+            .insert_pending(new_pending(session, 600), T0)
+            .await
+            .unwrap();
+        let won = futures_join(
+            (0..8)
+                .map(|i| {
+                    let store = stores[i % stores.len()].clone();
+                    tokio::spawn(async move { store.delete_pending(&p.handle_hash).await.unwrap() })
+                })
+                .collect(),
+        )
+        .await;
+        assert_eq!(won.iter().filter(|w| **w).count(), 1, "{won:?}");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sweeps_racing_sign_outs_and_flows_never_fail() {
+    // The sweep deletes sessions (cascading to their flows) and expired flows while replicas
+    // sign out, start, update and end flows: nothing deadlocks or errs.
+    let db = db_or_skip!();
+    let stores = replicas(&db, 3).await;
+    let ada = user(&*stores[0], "ada").await;
+    for round in 0..6 {
+        let mut sessions = Vec::new();
+        let mut handles = Vec::new();
+        for i in 0..8 {
+            let cookie = SecretKind::Session.generate();
+            // Half the sessions have expired by the sweep's clock, and half of each one's flows.
+            let expires = if i % 2 == 0 { 100 } else { 3600 };
+            let id = stores[0]
+                .insert_session(
+                    cookie.hash(),
+                    T0,
+                    Timestamp::from_unix(T0.as_unix() + expires),
+                )
+                .await
+                .unwrap();
+            for j in 0..4 {
+                let p = stores[0]
+                    .insert_pending(new_pending(id, if j % 2 == 0 { 100 } else { 3600 }), T0)
+                    .await
+                    .unwrap();
+                handles.push(p.handle_hash);
+            }
+            sessions.push((id, cookie));
+        }
+        let mut tasks: Vec<tokio::task::JoinHandle<Result<(), StoreError>>> = Vec::new();
+        for (i, (id, cookie)) in sessions.into_iter().enumerate() {
+            let s = stores[i % stores.len()].clone();
+            tasks.push(tokio::spawn(async move {
+                s.delete_session(&cookie.hash()).await.map(drop)
+            }));
+            let s = stores[(i + 1) % stores.len()].clone();
+            tasks.push(tokio::spawn(async move {
+                match s.insert_pending(new_pending(id, 3600), T0).await {
+                    Ok(_) | Err(StoreError::Missing("session")) => Ok(()),
+                    Err(e) => Err(e),
+                }
+            }));
+            if i == 3 {
+                let s = stores[round % stores.len()].clone();
+                tasks.push(tokio::spawn(async move {
+                    s.delete_expired(Timestamp::from_unix(T0.as_unix() + 200), 0)
+                        .await
+                        .map(drop)
+                }));
+            }
+        }
+        for (i, h) in handles.into_iter().enumerate() {
+            let (s, sub) = (stores[i % stores.len()].clone(), ada.sub.clone());
+            tasks.push(tokio::spawn(async move {
+                if i % 2 == 0 {
+                    s.update_pending_account(&h, &sub).await.map(drop)
+                } else {
+                    s.delete_pending(&h).await.map(drop)
+                }
+            }));
+        }
+        for r in futures_join(tasks).await {
+            r.expect("no deadlock, no error");
+        }
+        let left = count(&db.url, "SELECT COUNT(*) FROM pending_authorizations").await;
+        assert_eq!(left, 0, "every flow ended with its session");
+    }
 }
 
 /// Awaits every task, in order.

@@ -17,6 +17,7 @@ use sqlx::Row;
 use sqlx::sqlite::SqliteRow;
 
 use crate::projects::json_array;
+use crate::throttle::FAILURE_RETENTION_SECS;
 use crate::{SqliteStore, map_err, map_err_for};
 
 macro_rules! grant_select {
@@ -433,7 +434,7 @@ impl GrantStore for SqliteStore {
     async fn delete_expired(&self, now: Timestamp, code_retention_secs: i64) -> StoreResult<u64> {
         let mut tx = self.begin().await?;
         let mut removed = 0;
-        let steps: [(&'static str, i64); 3] = [
+        let steps: [(&'static str, i64); 5] = [
             (
                 "DELETE FROM access_tokens WHERE expires_at <= $1",
                 now.as_unix(),
@@ -445,6 +446,14 @@ impl GrantStore for SqliteStore {
             (
                 "DELETE FROM browser_sessions WHERE expires_at <= $1",
                 now.as_unix(),
+            ),
+            (
+                "DELETE FROM pending_authorizations WHERE expires_at <= $1",
+                now.as_unix(),
+            ),
+            (
+                "DELETE FROM signin_failures WHERE at < $1",
+                now.as_unix() - FAILURE_RETENTION_SECS,
             ),
         ];
         for (sql, before) in steps {

@@ -10,8 +10,10 @@
 mod clients;
 mod grants;
 mod migrate;
+mod pending;
 mod projects;
 mod sessions;
+mod throttle;
 mod users;
 
 use std::path::Path;

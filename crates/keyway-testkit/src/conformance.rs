@@ -10,6 +10,7 @@ use keyway_core::grant::{
 };
 use keyway_core::ids::{ClientId, Email, ProjectId, Subject};
 use keyway_core::password::PasswordHash;
+use keyway_core::pending::{NewPending, PendingAuthorization};
 use keyway_core::pkce::{ChallengeMethod, PkceChallenge};
 use keyway_core::project::{Audience, ConsentScreen, Project, Verification};
 use keyway_core::redirect_uri::{JavaScriptOrigin, RedirectUri};
@@ -1111,4 +1112,221 @@ pub async fn signing_keys(store: Arc<dyn Store>) {
     );
     assert_eq!(keys[0].private_key_der, vec![1, 2, 3]);
     assert_eq!(keys[0].public_key_der, vec![4, 5, 6]);
+}
+
+/// A fresh random pending-request handle hash.
+fn handle() -> SecretHash {
+    SecretHash::from_bytes(keyway_core::secret::random_bytes())
+}
+
+/// Pending authorization requests round-trip, expire, record the chosen account, end once
+/// (even when many callers race), and end with their browser session.
+pub async fn pending_requests(store: Arc<dyn Store>) {
+    let ada = user(&*store, "ada").await;
+    let cookie = SecretKind::Session.generate();
+    let session = store
+        .insert_session(cookie.hash(), T0, at(3600))
+        .await
+        .unwrap();
+    let new = |handle_hash: SecretHash, session_id: i64, expires: i64| NewPending {
+        handle_hash,
+        csrf_hash: SecretKind::Csrf.generate().hash(),
+        session_id,
+        request_json: r#"{"client_id":"web","scope":"openid email","state":"é \"x\""}"#.into(),
+        expires_at: at(expires),
+    };
+
+    let h1 = handle();
+    let wanted = new(h1, session, 600);
+    let p = store.insert_pending(wanted.clone(), at(1)).await.unwrap();
+    assert_eq!(
+        (
+            p.handle_hash,
+            p.csrf_hash,
+            p.session_id,
+            p.request_json.as_str(),
+            p.sub.clone(),
+            p.created_at,
+            p.expires_at,
+        ),
+        (
+            h1,
+            wanted.csrf_hash,
+            session,
+            wanted.request_json.as_str(),
+            None,
+            at(1),
+            at(600),
+        )
+    );
+    assert_eq!(
+        store.find_pending(&h1, at(599)).await.unwrap(),
+        Some(p.clone()),
+        "every field round-trips"
+    );
+    assert!(
+        store.find_pending(&h1, at(600)).await.unwrap().is_none(),
+        "expired"
+    );
+    assert!(store.find_pending(&handle(), T0).await.unwrap().is_none());
+    let dup = store.insert_pending(new(h1, session, 600), T0).await;
+    assert!(matches!(dup, Err(StoreError::Conflict(_))), "{dup:?}");
+
+    assert!(store.update_pending_account(&h1, &ada.sub).await.unwrap());
+    let chosen = store.find_pending(&h1, at(2)).await.unwrap().unwrap();
+    assert_eq!(chosen.sub.as_ref(), Some(&ada.sub));
+    assert_eq!(
+        PendingAuthorization {
+            sub: None,
+            ..chosen
+        },
+        p,
+        "nothing else changed"
+    );
+    assert!(
+        !store
+            .update_pending_account(&handle(), &ada.sub)
+            .await
+            .unwrap()
+    );
+
+    let orphan = store.insert_pending(new(handle(), 999_999, 600), T0).await;
+    assert!(
+        matches!(orphan, Err(StoreError::Missing("session"))),
+        "{orphan:?}"
+    );
+
+    assert!(store.delete_pending(&h1).await.unwrap());
+    assert!(!store.delete_pending(&h1).await.unwrap(), "already ended");
+    assert!(store.find_pending(&h1, at(2)).await.unwrap().is_none());
+
+    // A double (octuple) submit: exactly one caller may issue a code.
+    for _round in 0..3 {
+        let h = handle();
+        store
+            .insert_pending(new(h, session, 600), T0)
+            .await
+            .unwrap();
+        let tasks: Vec<_> = (0..8)
+            .map(|_| {
+                let store = store.clone();
+                tokio::spawn(async move { store.delete_pending(&h).await.unwrap() })
+            })
+            .collect();
+        let mut winners = 0;
+        for t in tasks {
+            winners += usize::from(t.await.unwrap());
+        }
+        assert_eq!(winners, 1);
+    }
+
+    // Ending the session (signing out) ends its flows, and only its own.
+    let (h2, h3) = (handle(), handle());
+    for h in [h2, h3] {
+        store
+            .insert_pending(new(h, session, 600), T0)
+            .await
+            .unwrap();
+    }
+    let other_cookie = SecretKind::Session.generate();
+    let other = store
+        .insert_session(other_cookie.hash(), T0, at(7200))
+        .await
+        .unwrap();
+    let (h4, h5) = (handle(), handle());
+    store
+        .insert_pending(new(h4, other, 3600), T0)
+        .await
+        .unwrap();
+    store.insert_pending(new(h5, other, 600), T0).await.unwrap();
+    assert!(store.delete_session(&cookie.hash()).await.unwrap());
+    for h in [h2, h3] {
+        assert!(store.find_pending(&h, T0).await.unwrap().is_none());
+        assert!(
+            !store.delete_pending(&h).await.unwrap(),
+            "gone with its session"
+        );
+    }
+    assert!(store.find_pending(&h4, T0).await.unwrap().is_some());
+
+    // Expired requests are purged with the other expired rows, and counted.
+    assert_eq!(store.delete_expired(at(599), 1800).await.unwrap(), 0);
+    assert_eq!(store.delete_expired(at(600), 1800).await.unwrap(), 1);
+    assert!(!store.delete_pending(&h5).await.unwrap(), "purged");
+    assert!(store.find_pending(&h4, at(600)).await.unwrap().is_some());
+}
+
+/// Sign-in failures are counted per key over a window, concurrent ones all count, a success
+/// forgets them, and the sweep drops those older than a day.
+pub async fn signin_failures_are_counted(store: Arc<dyn Store>) {
+    let ada = "account:ada@example.com";
+    let ip = "ip:192.0.2.1";
+    assert_eq!(store.count_failures(ada, T0).await.unwrap(), 0);
+    assert_eq!(store.insert_failure(ada, T0, at(-900)).await.unwrap(), 1);
+    assert_eq!(
+        store.insert_failure(ada, at(10), at(-890)).await.unwrap(),
+        2
+    );
+    assert_eq!(
+        store.insert_failure(ada, at(20), at(15)).await.unwrap(),
+        1,
+        "only failures inside the window count"
+    );
+    assert_eq!(store.count_failures(ada, T0).await.unwrap(), 3);
+    assert_eq!(
+        store.count_failures(ada, at(10)).await.unwrap(),
+        2,
+        "at or after"
+    );
+    assert_eq!(store.count_failures(ada, at(21)).await.unwrap(), 0);
+    assert_eq!(store.insert_failure(ip, T0, T0).await.unwrap(), 1);
+    assert_eq!(
+        store.count_failures(ada, T0).await.unwrap(),
+        3,
+        "keys are separate"
+    );
+
+    // Failures arriving together (a password-guessing burst) are all counted, none lost.
+    let race = "account:race@example.com";
+    let tasks: Vec<_> = (0..20)
+        .map(|_| {
+            let store = store.clone();
+            tokio::spawn(async move { store.insert_failure(race, at(100), T0).await.unwrap() })
+        })
+        .collect();
+    let mut returned = Vec::new();
+    for t in tasks {
+        returned.push(t.await.unwrap());
+    }
+    assert_eq!(store.count_failures(race, T0).await.unwrap(), 20);
+    assert_eq!(returned.iter().max(), Some(&20), "{returned:?}");
+    assert!(
+        returned.iter().all(|n| (1..=20).contains(n)),
+        "{returned:?}"
+    );
+
+    store.delete_failures(ada).await.unwrap();
+    assert_eq!(store.count_failures(ada, T0).await.unwrap(), 0, "reset");
+    assert_eq!(store.count_failures(ip, T0).await.unwrap(), 1);
+    assert_eq!(store.count_failures(race, T0).await.unwrap(), 20);
+    store
+        .delete_failures("account:nobody@example.com")
+        .await
+        .unwrap();
+    assert_eq!(store.insert_failure(ada, at(30), T0).await.unwrap(), 1);
+
+    // Failures older than a day go with the expired rows.
+    assert_eq!(store.delete_expired(at(86_400), 1800).await.unwrap(), 0);
+    assert_eq!(
+        store.delete_expired(at(86_401), 1800).await.unwrap(),
+        1,
+        "the failure at T0"
+    );
+    assert_eq!(store.count_failures(ip, at(-1)).await.unwrap(), 0);
+    assert_eq!(store.delete_expired(at(86_430), 1800).await.unwrap(), 0);
+    assert_eq!(store.delete_expired(at(86_431), 1800).await.unwrap(), 1);
+    assert_eq!(store.count_failures(ada, T0).await.unwrap(), 0);
+    assert_eq!(store.delete_expired(at(86_500), 1800).await.unwrap(), 0);
+    assert_eq!(store.delete_expired(at(86_501), 1800).await.unwrap(), 20);
+    assert_eq!(store.count_failures(race, T0).await.unwrap(), 0);
 }

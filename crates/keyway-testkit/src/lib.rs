@@ -4,6 +4,8 @@
 pub mod app;
 pub mod conformance;
 pub mod db;
+pub mod fixtures;
 
 pub use app::{TestApp, install_crypto_provider};
 pub use db::TestStore;
+pub use fixtures::Fixture;

@@ -20,6 +20,7 @@ pub(super) async fn run(config: Config, with_demo: bool) -> anyhow::Result<()> {
         .with(config.log_filter()?)
         .try_init()
         .context("cannot set up logging")?;
+    let shutdown = shutdown_signal()?;
     let app = Application::build(config).await?;
     let url = app.public_url().clone();
     tracing::info!(%url, addr = %app.local_addr(), database = app.state().store.backend(), "keyway is listening");
@@ -38,32 +39,33 @@ pub(super) async fn run(config: Config, with_demo: bool) -> anyhow::Result<()> {
     if with_demo {
         demo::ensure(app.state()).await?;
     }
-    app.run_until_stopped(shutdown_signal()).await?;
+    app.run_until_stopped(shutdown).await?;
     tracing::info!("keyway stopped");
     Ok(())
 }
 
-/// Completes on Ctrl-C or SIGTERM.
-async fn shutdown_signal() {
-    let ctrl_c = async {
-        if tokio::signal::ctrl_c().await.is_err() {
-            std::future::pending::<()>().await;
-        }
-    };
+/// A future that completes on Ctrl-C or SIGTERM. The handlers are registered here, before
+/// the server announces itself, so a signal sent right after the announcement is never lost
+/// to the default action (an abrupt exit).
+fn shutdown_signal() -> anyhow::Result<impl std::future::Future<Output = ()> + Send + 'static> {
     #[cfg(unix)]
-    let term = async {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut s) => {
-                s.recv().await;
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        let mut term = signal(SignalKind::terminate()).context("cannot listen for SIGTERM")?;
+        let mut int = signal(SignalKind::interrupt()).context("cannot listen for SIGINT")?;
+        Ok(async move {
+            tokio::select! {
+                _ = term.recv() => {},
+                _ = int.recv() => {},
             }
-            Err(_) => std::future::pending::<()>().await,
-        }
-    };
-    #[cfg(not(unix))]
-    let term = std::future::pending::<()>();
-    tokio::select! {
-        () = ctrl_c => {},
-        () = term => {},
+            tracing::info!("shutting down: finishing open requests");
+        })
     }
-    tracing::info!("shutting down: finishing open requests");
+    #[cfg(not(unix))]
+    {
+        Ok(async {
+            let _ = tokio::signal::ctrl_c().await;
+            tracing::info!("shutting down: finishing open requests");
+        })
+    }
 }

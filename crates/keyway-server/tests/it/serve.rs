@@ -223,7 +223,8 @@ async fn a_database_from_a_newer_keyway_is_refused() {
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
-    assert!(String::from_utf8_lossy(&out.stdout).contains("schema version 1"));
+    let latest = format!("schema version {}", keyway_store_sqlite::LATEST_VERSION);
+    assert!(String::from_utf8_lossy(&out.stdout).contains(&latest));
     let path = k.dir.path().join("data").join("keyway.db");
     let pool = sqlx::SqlitePool::connect(&format!("sqlite://{}", path.display()))
         .await

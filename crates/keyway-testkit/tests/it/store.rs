@@ -47,4 +47,6 @@ on_both_stores!(
     expired_rows_are_purged,
     sessions,
     signing_keys,
+    pending_requests,
+    signin_failures_are_counted,
 );

@@ -1,0 +1,114 @@
+//! `GET|POST /o/oauth2/v2/auth` (and `/o/oauth2/auth`): validates the request in Google's
+//! order, stores it server-side as a pending flow, and sends the browser to the next page.
+
+use std::time::Duration;
+
+use axum::Router;
+use axum::body::Bytes;
+use axum::extract::{RawQuery, State};
+use axum::http::HeaderMap;
+use axum::http::header::USER_AGENT;
+use axum::response::Response;
+use axum::routing::get;
+use keyway_core::authorize::{Params, Rejection, is_embedded_webview};
+use keyway_core::pending::NewPending;
+use keyway_core::{OAuthError, ScopeSet, SecretKind};
+
+use super::flow::{self, Stop, respond};
+use super::session::{self, csrf_token, handle_hash, with_cookie};
+use crate::app::AppState;
+
+/// How long a user may take between the first page and the last.
+const FLOW_LIFETIME: Duration = Duration::from_secs(30 * 60);
+
+/// The routes of this module.
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/o/oauth2/v2/auth", get(get_authorize).post(post_authorize))
+        .route("/o/oauth2/auth", get(get_authorize).post(post_authorize))
+}
+
+async fn get_authorize(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    RawQuery(query): RawQuery,
+) -> Response {
+    let pairs = url::form_urlencoded::parse(query.unwrap_or_default().as_bytes())
+        .into_owned()
+        .collect();
+    authorize(&state, &headers, Params::new(pairs)).await
+}
+
+/// OIDC Core §3.1.2.1: the endpoint also accepts the parameters as a form body.
+async fn post_authorize(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let pairs = url::form_urlencoded::parse(&body).into_owned().collect();
+    authorize(&state, &headers, Params::new(pairs)).await
+}
+
+async fn authorize(state: &AppState, headers: &HeaderMap, params: Params) -> Response {
+    let mut new_cookie = None;
+    let result = async {
+        let client_id = params.client_id()?;
+        let client = state.store.find_client(&client_id).await?.filter(|c| c.enabled).ok_or(Stop::Reject(Rejection::invalid_client()))?;
+        let redirect_uri = params.redirect_uri(&client)?;
+        let user_agent = headers.get(USER_AGENT).and_then(|v| v.to_str().ok()).unwrap_or("");
+        if is_embedded_webview(user_agent) {
+            return Err(Stop::Reject(Rejection::Page {
+                status: 403,
+                error: OAuthError::DisallowedUseragent,
+                description: "This app opened the sign-in page in an embedded browser, which is not allowed. Open it in the system browser instead.".into(),
+                detail: None,
+            }));
+        }
+        let req = params.validate(&client, redirect_uri)?;
+        let known = state.store.find_scopes(&req.scopes).await?;
+        let known: ScopeSet = known.into_iter().map(|s| s.scope).collect();
+        let unknown = req.scopes.difference(&known);
+        if !unknown.is_empty() {
+            return Err(Stop::Reject(Rejection::Page {
+                status: 400,
+                error: OAuthError::InvalidScope,
+                description: "Some requested scopes are not valid. Request only scopes from the catalogue.".into(),
+                detail: Some(("invalid scopes", unknown.to_string())),
+            }));
+        }
+
+        let session = match session::load(state, headers).await? {
+            Some(s) => s,
+            // prompt=none cannot sign anyone in; say so without starting a session.
+            None if req.prompt.none => {
+                return Err(Stop::Reject(keyway_core::authorize::redirect(&req, OAuthError::LoginRequired, "No user is signed in.")));
+            }
+            None => {
+                let (s, cookie) = session::create(state).await?;
+                new_cookie = Some(cookie);
+                s
+            }
+        };
+        let handle = SecretKind::FlowHandle.generate();
+        let request_json = serde_json::to_string(&req).map_err(|e| Stop::Store(keyway_core::StoreError::Internal(e.to_string())))?;
+        let now = state.clock.now();
+        let pending = state
+            .store
+            .insert_pending(
+                NewPending {
+                    handle_hash: handle_hash(handle.expose()),
+                    csrf_hash: keyway_core::SecretHash::of(&csrf_token(&session.cookie, handle.expose())),
+                    session_id: session.stored.id,
+                    request_json,
+                    expires_at: now + FLOW_LIFETIME,
+                },
+                now,
+            )
+            .await?;
+        let flow = flow::Flow { handle: handle.expose().to_owned(), pending, req };
+        flow::advance(state, &session, &flow).await
+    }
+    .await;
+    let response = result.unwrap_or_else(|stop| respond(state, stop));
+    with_cookie(response, new_cookie)
+}
