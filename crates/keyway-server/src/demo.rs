@@ -139,6 +139,22 @@ fn instructions(demo: &Demo, state: &AppState) -> String {
         "  sign in as          {} / {}",
         demo.user_email, demo.user_password
     );
+    let mut auth = state
+        .public_url
+        .join("/o/oauth2/v2/auth")
+        .unwrap_or_else(|_| state.public_url.clone());
+    auth.query_pairs_mut()
+        .append_pair("client_id", &demo.client_id)
+        .append_pair("redirect_uri", REDIRECT_URIS[0])
+        .append_pair("response_type", "code")
+        .append_pair("scope", "openid email profile")
+        .append_pair("access_type", "offline")
+        .append_pair("state", "demo");
+    let _ = writeln!(
+        s,
+        "\nTry the flow in a browser (sign in, consent, land on the redirect URI with a code):"
+    );
+    let _ = writeln!(s, "  {auth}");
     let _ = writeln!(s, "\nNext:");
     let _ = writeln!(s, "  - check it is up:   curl {base}/readyz");
     let _ = writeln!(

@@ -96,6 +96,70 @@ fn http_client(ca: Option<&std::path::Path>) -> reqwest::Client {
     b.build().expect("client")
 }
 
+fn field(html: &str, name: &str) -> String {
+    let marker = format!("name=\"{name}\" value=\"");
+    let start = html.find(&marker).expect("field") + marker.len();
+    html[start..].split('"').next().unwrap().to_owned()
+}
+
+/// The printed authorization URL, followed as a person would: sign in with the printed
+/// password, allow, and land on the sample app's redirect URI with a code.
+async fn demo_flow_lands_with_a_code(auth_url: &str, password: &str) {
+    keyway_testkit::install_crypto_provider();
+    let http = reqwest::Client::builder()
+        .cookie_store(true)
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    let base = url::Url::parse(auth_url).unwrap();
+    let r = http.get(auth_url).send().await.unwrap();
+    let signin = base
+        .join(r.headers()["location"].to_str().unwrap())
+        .unwrap();
+    assert_eq!(signin.path(), "/signin");
+    let html = http.get(signin).send().await.unwrap().text().await.unwrap();
+    let form = [
+        ("req", field(&html, "req")),
+        ("csrf", field(&html, "csrf")),
+        ("email", "demo@example.com".into()),
+        ("password", password.into()),
+    ];
+    let r = http
+        .post(base.join("/signin").unwrap())
+        .form(&form)
+        .send()
+        .await
+        .unwrap();
+    let consent = base
+        .join(r.headers()["location"].to_str().unwrap())
+        .unwrap();
+    assert_eq!(consent.path(), "/consent");
+    let html = http
+        .get(consent)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let form = [
+        ("req", field(&html, "req")),
+        ("csrf", field(&html, "csrf")),
+        ("action", "allow".into()),
+    ];
+    let r = http
+        .post(base.join("/consent").unwrap())
+        .form(&form)
+        .send()
+        .await
+        .unwrap();
+    let landed = r.headers()["location"].to_str().unwrap().to_owned();
+    assert!(
+        landed.starts_with("http://localhost:8080/oauth2callback?state=demo&code=kwac_"),
+        "{landed}"
+    );
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn demo_over_http_then_https_and_graceful_shutdown() {
     let k = Keyway::sqlite();
@@ -103,6 +167,7 @@ async fn demo_over_http_then_https_and_graceful_shutdown() {
     let port = server.port();
     let client_line = server.wait_for("client id");
     let password_line = server.wait_for("sign in as");
+    let auth_url = server.wait_for("/o/oauth2/v2/auth?").trim().to_owned();
     server.wait_for("manage it:");
     let ready = http_client(None)
         .get(format!("http://127.0.0.1:{port}/readyz"))
@@ -110,6 +175,13 @@ async fn demo_over_http_then_https_and_graceful_shutdown() {
         .await
         .unwrap();
     assert_eq!(ready.status(), 200);
+    let password = password_line
+        .rsplit(" / ")
+        .next()
+        .unwrap()
+        .trim()
+        .to_owned();
+    demo_flow_lands_with_a_code(&auth_url, &password).await;
 
     // client_secret.json has exactly Google's keys, and Keyway's own URLs.
     let file = k.dir.path().join("data").join("client_secret.json");
