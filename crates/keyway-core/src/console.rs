@@ -510,3 +510,79 @@ pub async fn add_scope(store: &dyn Store, scope: ScopeInfo) -> Result<()> {
     store.upsert_scope(&scope).await?;
     Ok(())
 }
+
+/// Changes to an organization's policy; the lists say what to add and remove.
+#[derive(Debug, Clone, Default)]
+pub struct PolicyChanges {
+    /// Scopes to block.
+    pub block_scopes: Vec<String>,
+    /// Scopes to allow again.
+    pub unblock_scopes: Vec<String>,
+    /// Client ids to block.
+    pub block_clients: Vec<String>,
+    /// Client ids to allow again.
+    pub unblock_clients: Vec<String>,
+}
+
+/// Creates an organization (its users are those whose email is under `domain`).
+pub async fn create_organization(
+    store: &dyn Store,
+    clock: &dyn Clock,
+    domain: &str,
+    name: Option<&str>,
+) -> Result<crate::project::Organization> {
+    let domain = parse_domain(domain).map_err(|e| Error::Invalid(e.to_string()))?;
+    if store.find_organization_by_domain(&domain).await?.is_some() {
+        return Err(Error::Invalid(format!(
+            "an organization with domain {domain} already exists"
+        )));
+    }
+    let name = check_text("organization name", name.unwrap_or(&domain), 100)?;
+    Ok(store
+        .upsert_organization(&domain, &name, clock.now())
+        .await?)
+}
+
+/// An organization by domain, or a clear error.
+pub async fn find_organization(
+    store: &dyn Store,
+    domain: &str,
+) -> Result<crate::project::Organization> {
+    let not_found = || Error::NotFound(format!("unknown organization {domain:?}"));
+    let domain = parse_domain(domain).map_err(|_| not_found())?;
+    store
+        .find_organization_by_domain(&domain)
+        .await?
+        .ok_or_else(not_found)
+}
+
+/// Updates an organization's policy (blocked scopes and apps).
+pub async fn update_organization_policy(
+    store: &dyn Store,
+    domain: &str,
+    changes: PolicyChanges,
+) -> Result<crate::project::Organization> {
+    let mut org = find_organization(store, domain).await?;
+    let parse = |list: &[String]| -> Result<crate::scope::ScopeSet> {
+        crate::scope::ScopeSet::parse(&list.join(" ")).map_err(|e| Error::Invalid(e.to_string()))
+    };
+    org.blocked_scopes = org
+        .blocked_scopes
+        .union(&parse(&changes.block_scopes)?)
+        .difference(&parse(&changes.unblock_scopes)?);
+    for c in &changes.block_clients {
+        let id = ClientId::parse(c).map_err(|e| Error::Invalid(e.to_string()))?;
+        if !org.blocked_clients.contains(&id) {
+            org.blocked_clients.push(id);
+        }
+    }
+    org.blocked_clients
+        .retain(|c| !changes.unblock_clients.iter().any(|u| u == c.as_str()));
+    if !store
+        .update_organization_policy(org.id, &org.blocked_scopes, &org.blocked_clients)
+        .await?
+    {
+        return Err(Error::NotFound(format!("unknown organization {domain:?}")));
+    }
+    Ok(org)
+}

@@ -3,7 +3,8 @@
 use serde::Serialize;
 
 use crate::clock::Timestamp;
-use crate::ids::{Email, ProjectId};
+use crate::ids::{ClientId, Email, ProjectId};
+use crate::scope::ScopeSet;
 
 /// An organization: users whose email is under its domain belong to it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -14,6 +15,10 @@ pub struct Organization {
     pub domain: String,
     /// Display name.
     pub name: String,
+    /// Policy: scopes the organization's users may not grant to any app.
+    pub blocked_scopes: ScopeSet,
+    /// Policy: apps the organization's users may not authorize at all.
+    pub blocked_clients: Vec<ClientId>,
     /// When it was created.
     pub created_at: Timestamp,
 }

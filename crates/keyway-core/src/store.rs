@@ -89,6 +89,17 @@ pub trait ProjectStore: Send + Sync {
     ) -> StoreResult<Organization>;
     /// An organization by id.
     async fn find_organization(&self, id: i64) -> StoreResult<Option<Organization>>;
+    /// An organization by (lowercased) domain: the organization of users under it.
+    async fn find_organization_by_domain(&self, domain: &str) -> StoreResult<Option<Organization>>;
+    /// Every organization, by domain.
+    async fn list_organizations(&self) -> StoreResult<Vec<Organization>>;
+    /// Replaces an organization's policy; `false` if unknown.
+    async fn update_organization_policy(
+        &self,
+        id: i64,
+        blocked_scopes: &ScopeSet,
+        blocked_clients: &[ClientId],
+    ) -> StoreResult<bool>;
     /// Creates a project; `Conflict("project")` when the id is taken.
     async fn insert_project(&self, project: &Project) -> StoreResult<()>;
     /// A project by id.

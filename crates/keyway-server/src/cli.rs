@@ -54,6 +54,9 @@ pub enum Command {
     /// Manage OAuth clients.
     #[command(subcommand)]
     Client(ClientCommand),
+    /// Manage organizations and their policies.
+    #[command(subcommand)]
+    Org(OrgCommand),
     /// Manage users.
     #[command(subcommand)]
     User(UserCommand),
@@ -242,6 +245,44 @@ pub enum ClientCommand {
     Delete {
         /// Client id.
         client: String,
+    },
+}
+
+/// `keyway org …`
+#[derive(Debug, Subcommand)]
+pub enum OrgCommand {
+    /// Create an organization: users whose email is under DOMAIN belong to it.
+    Create {
+        /// The organization's domain.
+        #[arg(long)]
+        domain: String,
+        /// Display name [default: the domain].
+        #[arg(long)]
+        name: Option<String>,
+    },
+    /// List organizations.
+    List,
+    /// Show one organization and its policy.
+    Show {
+        /// The organization's domain.
+        domain: String,
+    },
+    /// Change an organization's policy (admin_policy_enforced).
+    Update {
+        /// The organization's domain.
+        domain: String,
+        /// Block a scope for every app (repeatable).
+        #[arg(long = "block-scope", value_name = "SCOPE")]
+        block_scopes: Vec<String>,
+        /// Allow a blocked scope again (repeatable).
+        #[arg(long = "unblock-scope", value_name = "SCOPE")]
+        unblock_scopes: Vec<String>,
+        /// Block an app by client id (repeatable).
+        #[arg(long = "block-client", value_name = "CLIENT_ID")]
+        block_clients: Vec<String>,
+        /// Allow a blocked app again (repeatable).
+        #[arg(long = "unblock-client", value_name = "CLIENT_ID")]
+        unblock_clients: Vec<String>,
     },
 }
 

@@ -17,10 +17,15 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         "pending authorization requests and sign-in failures",
         include_str!("../migrations/0002_pending_and_throttle.sql"),
     ),
+    (
+        3,
+        "organization policies",
+        include_str!("../migrations/0003_organization_policies.sql"),
+    ),
 ];
 
 /// The newest schema version this build knows.
-pub const LATEST_VERSION: i64 = 2;
+pub const LATEST_VERSION: i64 = 3;
 
 /// Key of the transaction-level advisory lock every migration holds ("keyway" + 1).
 const MIGRATION_LOCK: i64 = 0x6b65_7977_6179_0001;

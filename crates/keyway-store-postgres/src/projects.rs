@@ -2,7 +2,7 @@
 
 use async_trait::async_trait;
 use keyway_core::Timestamp;
-use keyway_core::ids::{Email, ProjectId};
+use keyway_core::ids::{ClientId, Email, ProjectId};
 use keyway_core::project::{Audience, ConsentScreen, Organization, Project, Verification};
 use keyway_core::scope::{Scope, ScopeInfo, ScopeSet, Sensitivity};
 use keyway_core::signing_key::SigningKey;
@@ -23,6 +23,13 @@ fn organization(row: &PgRow) -> Organization {
         id: row.get("id"),
         domain: row.get("domain"),
         name: row.get("name"),
+        blocked_scopes: ScopeSet::from_stored(row.get("blocked_scopes")),
+        blocked_clients: row
+            .get::<&str, _>("blocked_clients")
+            .split(' ')
+            .filter(|c| !c.is_empty())
+            .map(|c| ClientId::from_stored(c.to_owned()))
+            .collect(),
         created_at: Timestamp::from_unix(row.get("created_at")),
     }
 }
@@ -72,7 +79,7 @@ impl ProjectStore for PostgresStore {
         let row = sqlx::query(
             "INSERT INTO organizations (domain, name, created_at) VALUES ($1, $2, $3)
              ON CONFLICT (domain) DO UPDATE SET domain = excluded.domain
-             RETURNING id, domain, name, created_at",
+             RETURNING id, domain, name, blocked_scopes, blocked_clients, created_at",
         )
         .bind(domain)
         .bind(name)
@@ -85,12 +92,52 @@ impl ProjectStore for PostgresStore {
 
     async fn find_organization(&self, id: i64) -> StoreResult<Option<Organization>> {
         let row =
-            sqlx::query("SELECT id, domain, name, created_at FROM organizations WHERE id = $1")
+            sqlx::query("SELECT id, domain, name, blocked_scopes, blocked_clients, created_at FROM organizations WHERE id = $1")
                 .bind(id)
                 .fetch_optional(&self.pool)
                 .await
                 .map_err(map_err)?;
         Ok(row.as_ref().map(organization))
+    }
+
+    async fn find_organization_by_domain(&self, domain: &str) -> StoreResult<Option<Organization>> {
+        let row = sqlx::query(
+            "SELECT id, domain, name, blocked_scopes, blocked_clients, created_at FROM organizations WHERE domain = $1",
+        )
+        .bind(domain)
+        .fetch_optional(&self.pool)
+        .await
+        .map_err(map_err)?;
+        Ok(row.as_ref().map(organization))
+    }
+
+    async fn list_organizations(&self) -> StoreResult<Vec<Organization>> {
+        let rows = sqlx::query(
+            "SELECT id, domain, name, blocked_scopes, blocked_clients, created_at FROM organizations ORDER BY domain",
+        )
+        .fetch_all(&self.pool)
+        .await
+        .map_err(map_err)?;
+        Ok(rows.iter().map(organization).collect())
+    }
+
+    async fn update_organization_policy(
+        &self,
+        id: i64,
+        blocked_scopes: &ScopeSet,
+        blocked_clients: &[ClientId],
+    ) -> StoreResult<bool> {
+        let clients: Vec<&str> = blocked_clients.iter().map(ClientId::as_str).collect();
+        let r = sqlx::query(
+            "UPDATE organizations SET blocked_scopes = $2, blocked_clients = $3 WHERE id = $1",
+        )
+        .bind(id)
+        .bind(blocked_scopes.to_string())
+        .bind(clients.join(" "))
+        .execute(&self.pool)
+        .await
+        .map_err(map_err)?;
+        Ok(r.rows_affected() == 1)
     }
 
     async fn insert_project(&self, p: &Project) -> StoreResult<()> {

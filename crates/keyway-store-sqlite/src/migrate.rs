@@ -16,10 +16,15 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         "pending authorization requests and sign-in failures",
         include_str!("../migrations/0002_pending_and_throttle.sql"),
     ),
+    (
+        3,
+        "organization policies",
+        include_str!("../migrations/0003_organization_policies.sql"),
+    ),
 ];
 
 /// The newest schema version this build knows.
-pub const LATEST_VERSION: i64 = 2;
+pub const LATEST_VERSION: i64 = 3;
 
 impl SqliteStore {
     /// The schema version recorded in the database (0 for an empty one).

@@ -1330,3 +1330,57 @@ pub async fn signin_failures_are_counted(store: Arc<dyn Store>) {
     assert_eq!(store.delete_expired(at(86_501), 1800).await.unwrap(), 20);
     assert_eq!(store.count_failures(race, T0).await.unwrap(), 0);
 }
+
+/// Organizations are found by domain and keep their policy.
+pub async fn organization_policies(store: Arc<dyn Store>) {
+    let org = store
+        .upsert_organization("corp.example.com", "Corp", T0)
+        .await
+        .unwrap();
+    assert!(org.blocked_scopes.is_empty() && org.blocked_clients.is_empty());
+    assert_eq!(
+        store
+            .find_organization_by_domain("corp.example.com")
+            .await
+            .unwrap(),
+        Some(org.clone())
+    );
+    assert!(
+        store
+            .find_organization_by_domain("other.example.com")
+            .await
+            .unwrap()
+            .is_none()
+    );
+    let blocked = scopes("https://www.googleapis.com/auth/drive openid");
+    let clients = vec![
+        ClientId::parse("1-a.apps.keyway.test").unwrap(),
+        ClientId::parse("2-b.apps.keyway.test").unwrap(),
+    ];
+    assert!(
+        store
+            .update_organization_policy(org.id, &blocked, &clients)
+            .await
+            .unwrap()
+    );
+    let found = store.find_organization(org.id).await.unwrap().unwrap();
+    assert_eq!(
+        (found.blocked_scopes, found.blocked_clients),
+        (blocked, clients)
+    );
+    assert!(
+        !store
+            .update_organization_policy(999_999, &ScopeSet::default(), &[])
+            .await
+            .unwrap()
+    );
+    store
+        .upsert_organization("a.example.com", "A", T0)
+        .await
+        .unwrap();
+    let listed = store.list_organizations().await.unwrap();
+    assert_eq!(
+        listed.iter().map(|o| o.domain.as_str()).collect::<Vec<_>>(),
+        ["a.example.com", "corp.example.com"]
+    );
+}

@@ -109,6 +109,36 @@ pub fn check_audience(
     }
 }
 
+/// Applies the policy of the user's organization: a blocked client, or any blocked scope in
+/// the request, is "Error 400: admin_policy_enforced".
+pub fn check_policy(
+    req: &AuthorizationRequest,
+    organization: Option<&Organization>,
+) -> Result<(), Rejection> {
+    let Some(org) = organization else {
+        return Ok(());
+    };
+    let client_blocked = org.blocked_clients.contains(&req.client_id);
+    let scopes_blocked = req.scopes.intersection(&org.blocked_scopes);
+    if !client_blocked && scopes_blocked.is_empty() {
+        return Ok(());
+    }
+    let detail = if client_blocked {
+        ("blocked app", req.client_id.to_string())
+    } else {
+        ("blocked scopes", scopes_blocked.to_string())
+    };
+    Err(Rejection::Page {
+        status: 400,
+        error: OAuthError::AdminPolicyEnforced,
+        description: format!(
+            "The administrator of {} does not allow this app to access some of what it asked for. Ask your administrator, or use another account.",
+            org.domain
+        ),
+        detail: Some(detail),
+    })
+}
+
 /// What the consent step decided.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ConsentDecision {
@@ -436,6 +466,38 @@ mod tests {
     }
 
     #[test]
+    fn organization_policies_block_scopes_and_clients() {
+        let mut org = Organization {
+            id: 1,
+            domain: "corp.example.com".into(),
+            name: "Corp".into(),
+            blocked_scopes: ScopeSet::parse("https://www.googleapis.com/auth/drive").unwrap(),
+            blocked_clients: vec![],
+            created_at: Timestamp::from_unix(0),
+        };
+        assert!(check_policy(&req("openid email"), Some(&org)).is_ok());
+        assert!(check_policy(&req("openid https://www.googleapis.com/auth/drive"), None).is_ok());
+        let e = check_policy(
+            &req("openid https://www.googleapis.com/auth/drive"),
+            Some(&org),
+        )
+        .unwrap_err();
+        assert!(matches!(
+            e,
+            Rejection::Page {
+                status: 400,
+                error: OAuthError::AdminPolicyEnforced,
+                ..
+            }
+        ));
+        org.blocked_clients = vec![ClientId::parse("c").unwrap()];
+        assert_eq!(
+            error_of(check_policy(&req("openid"), Some(&org)).unwrap_err()),
+            OAuthError::AdminPolicyEnforced
+        );
+    }
+
+    #[test]
     fn internal_apps_admit_only_their_organization() {
         let mut p = project(Verification::Verified);
         p.consent.audience = Audience::Internal { organization_id: 1 };
@@ -443,6 +505,8 @@ mod tests {
             id: 1,
             domain: "corp.example.com".into(),
             name: "Corp".into(),
+            blocked_scopes: ScopeSet::default(),
+            blocked_clients: vec![],
             created_at: Timestamp::from_unix(0),
         };
         assert!(check_audience(&p, Some(&org), &account("x@corp.example.com", 0).user).is_ok());

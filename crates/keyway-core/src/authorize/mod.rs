@@ -13,8 +13,8 @@ mod request;
 mod response;
 
 pub use flow::{
-    Account, AccountChoice, ConsentDecision, allowed_scopes, check_audience, choose_account,
-    code_scopes, decide_consent, is_fixed_scope, is_granular, redirect,
+    Account, AccountChoice, ConsentDecision, allowed_scopes, check_audience, check_policy,
+    choose_account, code_scopes, decide_consent, is_fixed_scope, is_granular, redirect,
 };
 pub use request::{AuthorizationRequest, Params, Prompt, is_embedded_webview};
 pub use response::{Rejection, error_redirect_url, success_redirect_url};

@@ -1,6 +1,7 @@
 //! The commands behind the CLI. Each opens the same database `serve` uses.
 
 mod clients;
+mod orgs;
 mod projects;
 mod serve;
 mod users;
@@ -34,6 +35,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         }
         Command::Project(cmd) => projects::run(&cli, cmd).await,
         Command::Client(cmd) => clients::run(&cli, cmd).await,
+        Command::Org(cmd) => orgs::run(&cli, cmd).await,
         Command::User(cmd) => users::run_user(&cli, cmd).await,
         Command::Scope(cmd) => users::run_scope(&cli, cmd).await,
     }

@@ -6,7 +6,7 @@ use axum::http::header::LOCATION;
 use axum::response::{Html, IntoResponse, Response};
 use keyway_core::authorize::{
     self, Account, AccountChoice, AuthorizationRequest, ConsentDecision, Rejection, check_audience,
-    choose_account, code_scopes, decide_consent,
+    check_policy, choose_account, code_scopes, decide_consent,
 };
 use keyway_core::grant::{AccessType, NewCode};
 use keyway_core::pending::PendingAuthorization;
@@ -208,6 +208,11 @@ pub async fn advance(state: &AppState, session: &Session, flow: &Flow) -> Result
         Audience::External => None,
     };
     check_audience(&project, org.as_ref(), &account.user)?;
+    let users_org = state
+        .store
+        .find_organization_by_domain(account.user.email.domain())
+        .await?;
+    check_policy(req, users_org.as_ref())?;
     let granted = state
         .store
         .find_grant(&account.user.sub, &project.id)

@@ -878,3 +878,37 @@ async fn the_whole_flow_on_postgres() {
         "none"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn organization_policies_are_enforced() {
+    let (app, fx) = setup().await;
+    let org = app
+        .store()
+        .upsert_organization("example.com", "Example", keyway_testkit::app::START)
+        .await
+        .unwrap();
+    let drive = keyway_core::ScopeSet::parse(DRIVE_FILE).unwrap();
+    app.store()
+        .update_organization_policy(org.id, &drive, &[])
+        .await
+        .unwrap();
+    // ada@example.com belongs to example.com: a blocked scope stops the flow after sign-in.
+    let r = start_and_sign_in(
+        &app,
+        &auth_path(&fx, &[("scope", Some(&format!("openid {DRIVE_FILE}")))]),
+        "ada@example.com",
+    )
+    .await;
+    let body = assert_page(r, 400, "admin_policy_enforced").await;
+    assert!(body.contains(DRIVE_FILE));
+    // Other scopes are fine...
+    let r = app.get(&auth_path(&fx, &[])).await;
+    assert_eq!(location(&app, &r).path(), "/consent");
+    // ...until the app itself is blocked.
+    app.store()
+        .update_organization_policy(org.id, &drive, std::slice::from_ref(&fx.client.client_id))
+        .await
+        .unwrap();
+    let r = app.get(&auth_path(&fx, &[])).await;
+    assert_page(r, 400, "admin_policy_enforced").await;
+}

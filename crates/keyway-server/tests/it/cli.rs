@@ -7,6 +7,7 @@ use crate::support::{Keyway, on_both_databases};
 on_both_databases!(
     projects_clients_and_secrets,
     users_and_scopes,
+    organizations_and_policies,
     bad_input_is_one_line_and_changes_nothing,
 );
 
@@ -230,6 +231,57 @@ async fn users_and_scopes(k: Keyway) {
         k.json(&["scope", "list"]).as_array().unwrap().len(),
         names.len() + 1
     );
+}
+
+async fn organizations_and_policies(k: Keyway) {
+    let o = k.json(&[
+        "org",
+        "create",
+        "--domain",
+        "Corp.Example.com",
+        "--name",
+        "Corp",
+    ]);
+    assert_eq!(o["domain"], "corp.example.com");
+    let err = k.fails(&["org", "create", "--domain", "corp.example.com"]);
+    assert!(err.contains("already exists"), "{err}");
+    let u = k.json(&[
+        "org",
+        "update",
+        "corp.example.com",
+        "--block-scope",
+        "https://www.googleapis.com/auth/drive",
+        "--block-scope",
+        "https://www.googleapis.com/auth/youtube",
+        "--block-client",
+        "123-abc.apps.keyway.test",
+    ]);
+    assert_eq!(
+        u["blocked_scopes"],
+        "https://www.googleapis.com/auth/drive https://www.googleapis.com/auth/youtube"
+    );
+    assert_eq!(u["blocked_clients"][0], "123-abc.apps.keyway.test");
+    let u = k.json(&[
+        "org",
+        "update",
+        "corp.example.com",
+        "--unblock-scope",
+        "https://www.googleapis.com/auth/youtube",
+        "--unblock-client",
+        "123-abc.apps.keyway.test",
+    ]);
+    assert_eq!(u["blocked_scopes"], "https://www.googleapis.com/auth/drive");
+    assert!(u["blocked_clients"].as_array().unwrap().is_empty());
+    assert_eq!(k.json(&["org", "show", "corp.example.com"]), u);
+    assert_eq!(k.json(&["org", "list"]).as_array().unwrap().len(), 1);
+    let err = k.fails(&[
+        "org",
+        "update",
+        "nowhere.example.com",
+        "--block-scope",
+        "openid",
+    ]);
+    assert!(err.contains("unknown organization"), "{err}");
 }
 
 async fn bad_input_is_one_line_and_changes_nothing(k: Keyway) {

@@ -47,6 +47,7 @@ on_both_stores!(
     expired_rows_are_purged,
     sessions,
     signing_keys,
+    organization_policies,
     pending_requests,
     signin_failures_are_counted,
 );
