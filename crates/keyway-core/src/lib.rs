@@ -51,6 +51,7 @@ pub mod secret;
 pub mod session;
 pub mod signing_key;
 pub mod store;
+pub mod token;
 pub mod user;
 
 pub use client::{ClientSecretRecord, OAuthClient};

@@ -32,6 +32,16 @@ pub struct AppState {
 }
 
 impl AppState {
+    /// Token lifetimes and limits from the configuration.
+    pub fn token_settings(&self) -> keyway_core::token::TokenSettings {
+        keyway_core::token::TokenSettings {
+            access_token_lifetime: Duration::from_secs(u64::from(
+                self.config.tokens.access_token_lifetime,
+            )),
+            refresh_limits: self.config.refresh_limits(),
+        }
+    }
+
     /// The issuer identifier (RFC 9207 `iss`, and later the discovery document's `issuer`).
     pub fn issuer(&self) -> String {
         self.public_url.as_str().trim_end_matches('/').to_owned()
@@ -159,6 +169,9 @@ impl Application {
 pub fn router(state: AppState) -> Router {
     Router::new()
         .merge(api::health::router())
+        .merge(api::token::router())
+        .merge(api::revoke::router())
+        .merge(api::tokeninfo::router())
         .merge(pages::router())
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
         .layer(SetResponseHeaderLayer::if_not_present(

@@ -5,6 +5,7 @@ pub mod app;
 pub mod conformance;
 pub mod db;
 pub mod fixtures;
+pub mod flow;
 
 pub use app::{TestApp, install_crypto_provider};
 pub use db::TestStore;

@@ -7,3 +7,4 @@ mod config;
 mod health;
 mod serve;
 mod support;
+mod token;
