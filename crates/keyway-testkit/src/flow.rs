@@ -36,7 +36,28 @@ pub fn auth_path(fx: &Fixture, scope: &str, extra: &[(&str, &str)]) -> String {
     format!("/o/oauth2/v2/auth?{}", s.finish())
 }
 
-impl TestApp {
+/// A cookie-keeping HTTP client that walks the flow's pages like a browser, against any
+/// Keyway (an in-process `TestApp` or a `keyway serve` process).
+#[derive(Debug, Clone)]
+pub struct FlowClient {
+    /// The client (cookies kept, redirects not followed).
+    pub http: reqwest::Client,
+    /// The server's base URL.
+    pub base_url: Url,
+}
+
+impl FlowClient {
+    /// A fresh browser-like client for `base_url`.
+    pub fn new(base_url: Url) -> Self {
+        crate::app::install_crypto_provider();
+        let http = reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .cookie_store(true)
+            .build()
+            .expect("HTTP client");
+        Self { http, base_url }
+    }
+
     fn location(&self, r: &reqwest::Response) -> Url {
         let loc = r
             .headers()
@@ -46,25 +67,24 @@ impl TestApp {
         self.base_url.join(loc).expect("a valid Location")
     }
 
-    /// Follows the flow from `path` (signing in as `email` when asked, allowing every scope
-    /// on consent) to the redirect URI, and returns its query parameters.
-    pub async fn authorize(&self, path: &str, email: &str) -> HashMap<String, String> {
-        let mut r = self.get(path).await;
+    /// Follows the flow from `path` (signing in as `email` with `password` when asked,
+    /// allowing every scope on consent) to a redirect outside the server, and returns that
+    /// URL's query parameters.
+    pub async fn authorize(
+        &self,
+        path: &str,
+        email: &str,
+        password: &str,
+    ) -> reqwest::Result<HashMap<String, String>> {
+        let url = |p: &str| self.base_url.join(p).expect("valid path");
+        let mut r = self.http.get(url(path)).send().await?;
         for _ in 0..6 {
             assert_eq!(r.status(), 303, "expected a redirect, got {}", r.status());
             let next = self.location(&r);
-            if next.as_str().starts_with(REDIRECT_URI) {
-                return next.query_pairs().into_owned().collect();
+            if next.origin() != self.base_url.origin() {
+                return Ok(next.query_pairs().into_owned().collect());
             }
-            let html = self
-                .http
-                .get(next.clone())
-                .send()
-                .await
-                .expect("GET page")
-                .text()
-                .await
-                .expect("page");
+            let html = self.http.get(next.clone()).send().await?.text().await?;
             let (req, csrf) = (hidden(&html, "req"), hidden(&html, "csrf"));
             r = match next.path() {
                 "/signin" => {
@@ -72,40 +92,49 @@ impl TestApp {
                         ("req", req),
                         ("csrf", csrf),
                         ("email", email.to_owned()),
-                        ("password", PASSWORD.to_owned()),
+                        ("password", password.to_owned()),
                     ];
-                    self.http
-                        .post(self.url("/signin"))
-                        .form(&form)
-                        .send()
-                        .await
-                        .expect("POST /signin")
+                    self.http.post(url("/signin")).form(&form).send().await?
                 }
                 "/consent" => {
                     // Allow every scope the page offers.
-                    let mut body = url::form_urlencoded::Serializer::new(String::new());
-                    body.append_pair("req", &req)
-                        .append_pair("csrf", &csrf)
-                        .append_pair("action", "allow");
-                    for scope in html
-                        .split("name=\"scope\" value=\"")
-                        .skip(1)
-                        .filter_map(|s| s.split('"').next())
-                    {
-                        body.append_pair("scope", scope);
-                    }
+                    let body = {
+                        let mut b = url::form_urlencoded::Serializer::new(String::new());
+                        b.append_pair("req", &req)
+                            .append_pair("csrf", &csrf)
+                            .append_pair("action", "allow");
+                        for scope in html
+                            .split("name=\"scope\" value=\"")
+                            .skip(1)
+                            .filter_map(|s| s.split('"').next())
+                        {
+                            b.append_pair("scope", scope);
+                        }
+                        b.finish()
+                    };
                     self.http
-                        .post(self.url("/consent"))
+                        .post(url("/consent"))
                         .header("content-type", "application/x-www-form-urlencoded")
-                        .body(body.finish())
+                        .body(body)
                         .send()
-                        .await
-                        .expect("POST /consent")
+                        .await?
                 }
                 other => panic!("unexpected page {other}"),
             };
         }
-        panic!("the flow did not end at the redirect URI");
+        panic!("the flow did not leave the server");
+    }
+}
+
+impl TestApp {
+    /// Follows the flow from `path` as [`FlowClient::authorize`] does, with this app's
+    /// cookie jar and the fixtures' password.
+    pub async fn authorize(&self, path: &str, email: &str) -> HashMap<String, String> {
+        let flow = FlowClient {
+            http: self.http.clone(),
+            base_url: self.base_url.clone(),
+        };
+        flow.authorize(path, email, PASSWORD).await.expect("HTTP")
     }
 
     /// A fresh authorization code for `scope` (and extra parameters), signed in as the

@@ -4,6 +4,7 @@
 mod authorize;
 mod cli;
 mod config;
+mod crash;
 mod health;
 mod serve;
 mod support;

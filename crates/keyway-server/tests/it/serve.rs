@@ -11,14 +11,14 @@ use serde_json::Value;
 use crate::support::Keyway;
 
 /// A running `keyway serve` and the lines it has printed.
-struct Server {
+pub struct Server {
     child: Child,
     lines: mpsc::Receiver<String>,
     seen: Vec<String>,
 }
 
 impl Server {
-    fn start(k: &Keyway, args: &[&str]) -> Self {
+    pub fn start(k: &Keyway, args: &[&str]) -> Self {
         let mut all = vec!["serve", "--listen", "127.0.0.1:0"];
         all.extend_from_slice(args);
         let mut child = k
@@ -44,7 +44,7 @@ impl Server {
     }
 
     /// Waits for a line containing `needle`; returns it.
-    fn wait_for(&mut self, needle: &str) -> String {
+    pub fn wait_for(&mut self, needle: &str) -> String {
         loop {
             match self.lines.recv_timeout(Duration::from_secs(60)) {
                 Ok(line) => {
@@ -58,7 +58,7 @@ impl Server {
         }
     }
 
-    fn port(&mut self) -> u16 {
+    pub fn port(&mut self) -> u16 {
         let line = self.wait_for("Keyway is listening on");
         let addr = line.split_whitespace().nth(4).expect("address");
         addr.rsplit(':')
@@ -67,8 +67,14 @@ impl Server {
             .expect("port")
     }
 
+    /// SIGKILL: no chance to finish anything.
+    pub fn kill(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+
     /// SIGTERM, then the exit status.
-    fn terminate(mut self) -> std::process::ExitStatus {
+    pub fn terminate(mut self) -> std::process::ExitStatus {
         let pid = self.child.id().to_string();
         let sent = std::process::Command::new("kill")
             .args(["-TERM", &pid])

@@ -51,6 +51,13 @@ impl Keyway {
         })
     }
 
+    /// The SQLite file, when this is the embedded database.
+    pub fn sqlite_file(&self) -> Option<std::path::PathBuf> {
+        self._db
+            .is_none()
+            .then(|| self.dir.path().join("data").join("keyway.db"))
+    }
+
     /// A `Command` for `keyway <args>` on this database, with a clean environment.
     pub fn command(&self, args: &[&str]) -> Command {
         let mut c = Command::new(keyway_bin());
