@@ -11,17 +11,25 @@ Environment (set by run.sh):
   KEYWAY_USER            demo@example.com
   KEYWAY_PASSWORD        the demo user's password
 
-Runs as a plain script (no test framework to install): each step prints "ok" or "FAIL", the
-steps after a failure are skipped (they depend on it), and the last line is
-"python: N passed, N failed, N skipped". Exit status 1 on any failure.
+Runs as a plain script (no test framework to install): each step prints "ok", "FAIL" or
+"skip"; the steps of the main chain (exchange, refresh, tokeninfo, revoke) are skipped after
+one of them fails, since each needs the one before; the last line is
+"python: N passed, N failed, N skipped". Exit status 1 on any failure. The desktop-flow step
+is skipped (not failed) when port 8080 is taken on this machine.
 """
 
 import datetime
+import errno
+import http.client
 import json
 import os
+import socket
+import struct
 import sys
+import threading
 import time
 import traceback
+import webbrowser
 from urllib.parse import parse_qs, urlsplit
 
 KEYWAY_URL = os.environ["KEYWAY_URL"].rstrip("/")
@@ -43,8 +51,9 @@ os.environ.pop("OAUTHLIB_RELAX_TOKEN_SCOPE", None)
 
 import google.auth.exceptions  # noqa: E402
 import google.auth.transport.requests  # noqa: E402
+import google.oauth2.credentials  # noqa: E402
 import requests  # noqa: E402
-from google_auth_oauthlib.flow import Flow  # noqa: E402
+from google_auth_oauthlib.flow import Flow, InstalledAppFlow  # noqa: E402
 
 from browser import Browser, checkbox_scopes  # noqa: E402
 
@@ -104,6 +113,95 @@ def step_granular_consent():
     granted = scope_set(creds.granted_scopes)
     assert granted == {"email", "profile"}, f"drive.file was not granted: {creds.granted_scopes}"
     assert scope_set(parse_qs(urlsplit(landed).query)["scope"][0]) == granted
+
+
+class SkipStep(Exception):
+    """A step that cannot run here (not a failure)."""
+
+
+class _TestBrowser(webbrowser.BaseBrowser):
+    """What `webbrowser` opens for run_local_server: a thread that signs in, allows, and then
+    follows the redirect to the library's own local server, as a real browser would."""
+
+    def __init__(self):
+        super().__init__("keyway-interop")
+        self.errors = []
+        self.landed = None
+
+    def open(self, url, new=0, autoraise=True):
+        def drive():
+            try:
+                self.landed = Browser(KEYWAY_CA, USER, PASSWORD).authorize(url, "http://localhost:8080/")
+                status = _get_and_reset(self.landed)  # the library's wsgiref server
+                assert status == 200, f"the library's local server answered {status}"
+            except Exception as e:  # noqa: BLE001 - reported by the step
+                self.errors.append(e)
+
+        threading.Thread(target=drive, daemon=True).start()
+        return True
+
+
+def _get_and_reset(url):
+    """GET `url` from the library's one-shot local server, then close with a TCP reset
+    (SO_LINGER 0) rather than a FIN. The server closes first otherwise and leaves
+    127.0.0.1:8080 in TIME_WAIT for a minute, and google-auth-oauthlib's server binds without
+    SO_REUSEADDR: the next run (the PostgreSQL one, seconds later) could not listen."""
+    u = urlsplit(url)
+    conn = http.client.HTTPConnection(u.hostname, u.port, timeout=30)
+    conn.connect()
+    conn.sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+    try:
+        conn.request("GET", f"{u.path}?{u.query}")
+        resp = conn.getresponse()
+        resp.read()
+        return resp.status
+    finally:
+        conn.close()
+
+
+def step_installed_app_flow():
+    """Google's Python quickstart: InstalledAppFlow.run_local_server() listens on
+    http://localhost:8080/ (one of the demo client's redirect URIs), opens the "browser" at
+    Keyway's consent page and exchanges the code it receives."""
+    browser = _TestBrowser()
+    webbrowser.register("keyway-interop", None, browser)
+    flow = InstalledAppFlow.from_client_secrets_file(CLIENT_SECRETS, scopes=SCOPES)
+    try:
+        creds = flow.run_local_server(
+            host="localhost",
+            port=8080,
+            browser="keyway-interop",
+            open_browser=True,
+            authorization_prompt_message=None,
+            timeout_seconds=30,
+            access_type="offline",
+            prompt="consent",
+        )
+    except OSError as e:
+        if e.errno == errno.EADDRINUSE:
+            # make_server() runs first: nothing was sent to Keyway yet.
+            raise SkipStep(f"port 8080 is in use here ({e})") from e
+        raise
+    except Exception as e:
+        if browser.errors:
+            raise AssertionError(f"the browser failed: {browser.errors!r}") from e
+        raise
+    assert not browser.errors, browser.errors
+    assert browser.landed.startswith("http://localhost:8080/?"), browser.landed
+    assert creds.token and creds.refresh_token and creds.expiry is not None
+    assert scope_set(creds.granted_scopes) == set(SCOPES), creds.granted_scopes
+    # The quickstart then saves token.json and reloads it on the next run. google-auth's
+    # loader ignores the file's token_uri and always sets Google's (a library limit, see
+    # googleapis/google-auth-library-python#1062): with_token_uri() (google-auth >= 2.14) is
+    # the library's own way to point loaded credentials elsewhere.
+    saved = json.loads(creds.to_json())
+    assert saved["token_uri"] == KEYWAY_URL + "/token", saved
+    loaded = google.oauth2.credentials.Credentials.from_authorized_user_info(saved, SCOPES)
+    assert loaded.token_uri == "https://oauth2.googleapis.com/token", loaded.token_uri
+    again = loaded.with_token_uri(saved["token_uri"])
+    old = again.token
+    again.refresh(google.auth.transport.requests.Request())
+    assert again.token and again.token != old and again.refresh_token == creds.refresh_token
 
 
 def step_authorize_and_exchange():
@@ -198,6 +296,8 @@ STEPS = [
     (step_tokeninfo, True),
     (step_revoke, True),
     (step_refresh_after_revoke, True),
+    # Last: the revocation above removed the grant, so this flow starts from scratch too.
+    (step_installed_app_flow, False),
 ]
 
 
@@ -210,9 +310,13 @@ def main():
             print(f"skip {name} (an earlier step failed)")
             skipped += 1
             continue
-        broken = False if not dependent else broken
+        if not dependent:
+            broken = False
         try:
             step()
+        except SkipStep as e:
+            skipped += 1
+            print(f"skip {name}: {e}")
         except Exception:  # noqa: BLE001 - report every failure the same way
             failed += 1
             broken = True

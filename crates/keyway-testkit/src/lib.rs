@@ -2,6 +2,7 @@
 //! and [`TestApp`], a real server on a loopback port.
 
 pub mod app;
+pub mod browser;
 pub mod conformance;
 pub mod db;
 pub mod fixtures;

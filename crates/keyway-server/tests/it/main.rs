@@ -2,6 +2,7 @@
 //! SQLite and (with `KEYWAY_TEST_DATABASE_URL`) PostgreSQL.
 
 mod authorize;
+mod browser;
 mod cli;
 mod config;
 mod crash;
