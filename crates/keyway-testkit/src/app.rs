@@ -17,7 +17,7 @@ use crate::db::TestStore;
 pub struct TestApp {
     /// Where it listens.
     pub address: SocketAddr,
-    /// Its public URL (`http://localhost:<port>/`).
+    /// Where it listens, as a URL (`http://localhost:<port>/`).
     pub base_url: Url,
     /// A client that keeps cookies and never follows redirects.
     pub http: reqwest::Client,
@@ -54,7 +54,12 @@ impl TestApp {
             .await
             .expect("build the application");
         let address = app.local_addr();
-        let base_url = app.public_url().clone();
+        // Where the server really listens (the public URL may be configured to name another
+        // host, e.g. to test what Keyway prints for https deployments).
+        let tls = app.state().config.tls != keyway_server::config::Tls::Off;
+        let scheme = if tls { "https" } else { "http" };
+        let base_url =
+            Url::parse(&format!("{scheme}://localhost:{}/", address.port())).expect("a valid URL");
         let (stop, stopped) = oneshot::channel::<()>();
         let task = tokio::spawn(async move {
             app.run_until_stopped(async {

@@ -51,6 +51,7 @@ async fn post_authorize(
 
 async fn authorize(state: &AppState, headers: &HeaderMap, params: Params) -> Response {
     let mut new_cookie = None;
+    let mut verified: Option<keyway_core::authorize::AuthorizationRequest> = None;
     let result = async {
         let client_id = params.client_id()?;
         let client = state.store.find_client(&client_id).await?.filter(|c| c.enabled).ok_or(Stop::Reject(Rejection::invalid_client()))?;
@@ -65,6 +66,7 @@ async fn authorize(state: &AppState, headers: &HeaderMap, params: Params) -> Res
             }));
         }
         let req = params.validate(&client, redirect_uri)?;
+        verified = Some(req.clone());
         let known = state.store.find_scopes(&req.scopes).await?;
         let known: ScopeSet = known.into_iter().map(|s| s.scope).collect();
         let unknown = req.scopes.difference(&known);
@@ -109,6 +111,25 @@ async fn authorize(state: &AppState, headers: &HeaderMap, params: Params) -> Res
         flow::advance(state, &session, &flow).await
     }
     .await;
-    let response = result.unwrap_or_else(|stop| respond(state, stop));
+    let response = result.unwrap_or_else(|stop| match (stop, &verified) {
+        // Once the redirect URI is verified, an internal failure goes back to the client as
+        // server_error / temporarily_unavailable (RFC 6749 §4.1.2.1), logged once here.
+        (Stop::Store(e), Some(req)) => {
+            tracing::error!(error = %e, "store failure in the authorization endpoint");
+            let error = match e {
+                keyway_core::StoreError::Unavailable(_) => OAuthError::TemporarilyUnavailable,
+                _ => OAuthError::ServerError,
+            };
+            respond(
+                state,
+                Stop::Reject(keyway_core::authorize::redirect(
+                    req,
+                    error,
+                    "The authorization server failed; try again.",
+                )),
+            )
+        }
+        (stop, _) => respond(state, stop),
+    });
     with_cookie(response, new_cookie)
 }

@@ -912,3 +912,93 @@ async fn organization_policies_are_enforced() {
     let r = app.get(&auth_path(&fx, &[])).await;
     assert_page(r, 400, "admin_policy_enforced").await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_endpoint_accepts_a_form_post_too() {
+    let (app, fx) = setup().await;
+    // OIDC Core §3.1.2.1: POST with the parameters as a form body behaves like GET.
+    let query = auth_path(&fx, &[]).split_once('?').unwrap().1.to_owned();
+    let post = |body: String| {
+        app.http
+            .post(app.url("/o/oauth2/auth"))
+            .header("content-type", "application/x-www-form-urlencoded")
+            .body(body)
+            .send()
+    };
+    let r = post(query.clone()).await.unwrap();
+    assert_eq!(location(&app, &r).path(), "/signin");
+    let r = post(format!("{query}&state=twice")).await.unwrap();
+    assert_page(r, 400, "invalid_request").await;
+    let r = post(query.replace("response_type=code", "response_type=token"))
+        .await
+        .unwrap();
+    assert_redirect_error(&app, &r, "unsupported_response_type");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_internal_failure_after_validation_redirects_server_error() {
+    let (app, fx) = setup().await;
+    // Break the table the endpoint writes after validating (A34): the failure must go back to
+    // the verified redirect URI as server_error, not as a 500 page.
+    let path = app.db.sqlite_dir().unwrap().join("keyway.db");
+    let pool = sqlx::SqlitePool::connect(&format!("sqlite://{}", path.display()))
+        .await
+        .unwrap();
+    sqlx::query("ALTER TABLE pending_authorizations RENAME TO pending_gone")
+        .execute(&pool)
+        .await
+        .unwrap();
+    pool.close().await;
+    let r = app.get(&auth_path(&fx, &[])).await;
+    let q = assert_redirect_error(&app, &r, "server_error");
+    assert!(
+        !q["error_description"].contains("pending"),
+        "no internal detail: {q:?}"
+    );
+    // Before the redirect URI is verified, the same kind of failure is a page.
+    let r = app
+        .get(&auth_path(
+            &fx,
+            &[("redirect_uri", Some("https://evil.example.com/cb"))],
+        ))
+        .await;
+    assert_eq!(
+        r.status(),
+        400,
+        "still a page, never a redirect to an unverified URI"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn over_https_the_cookie_is_secure_and_iss_is_the_public_url() {
+    let app = TestApp::spawn_on(TestStore::sqlite().await, |c| {
+        c.public_url = Some("https://auth.example.com/".parse().unwrap());
+    })
+    .await;
+    let fx = Fixture::create(app.store()).await;
+    let r = app
+        .http
+        .get(app.url(&auth_path(&fx, &[("prompt", Some("none"))])))
+        .send()
+        .await
+        .unwrap();
+    let q: HashMap<String, String> = Url::parse(r.headers()["location"].to_str().unwrap())
+        .unwrap()
+        .query_pairs()
+        .into_owned()
+        .collect();
+    assert_eq!(q["iss"], "https://auth.example.com");
+    let r = app
+        .http
+        .get(app.url(&auth_path(&fx, &[])))
+        .send()
+        .await
+        .unwrap();
+    let cookie = r.headers()["set-cookie"].to_str().unwrap();
+    assert!(
+        cookie.contains("; Secure")
+            && cookie.contains("HttpOnly")
+            && cookie.contains("SameSite=Lax"),
+        "{cookie}"
+    );
+}

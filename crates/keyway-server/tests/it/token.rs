@@ -713,3 +713,101 @@ async fn access_tokens_expire_by_the_clock() {
     );
     let _ = auth_path;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn revocation_with_client_credentials_is_limited_to_the_callers_project() {
+    let (app, fx) = setup_on(TestStore::sqlite().await).await;
+    let t = assert_tokens(exchange(&app, &fx, &app.code(&fx, "email", &[]).await, &[]).await).await;
+    let access = t["access_token"].as_str().unwrap();
+    // A client of another project (D6): authenticated, but the token is not its project's.
+    let other = keyway_core::console::create_project(
+        app.store(),
+        &keyway_core::SystemClock,
+        keyway_core::console::ProjectInput {
+            name: Some("Other".into()),
+            support_email: Some("o@example.com".into()),
+            ..Default::default()
+        },
+    )
+    .await
+    .unwrap();
+    let (stranger, secret) = keyway_core::console::create_client(
+        app.store(),
+        &keyway_core::SystemClock,
+        &keyway_core::console::ConsoleSettings::default(),
+        other.id.as_str(),
+        "x",
+        &[REDIRECT_URI.into()],
+        &[],
+    )
+    .await
+    .unwrap();
+    let form = [
+        ("token", access),
+        ("client_id", stranger.client_id.as_str()),
+        ("client_secret", secret.expose()),
+    ];
+    assert_error(
+        app.http
+            .post(app.url("/revoke"))
+            .form(&form)
+            .send()
+            .await
+            .unwrap(),
+        400,
+        "invalid_token",
+    )
+    .await;
+    assert!(
+        active(&app, &fx, access).await,
+        "another project's client revoked nothing"
+    );
+    // Wrong credentials are refused outright (D7).
+    let form = [
+        ("token", access),
+        ("client_id", stranger.client_id.as_str()),
+        ("client_secret", "kwcs_wrong"),
+    ];
+    assert_error(
+        app.http
+            .post(app.url("/revoke"))
+            .form(&form)
+            .send()
+            .await
+            .unwrap(),
+        401,
+        "invalid_client",
+    )
+    .await;
+    // D1: no token.
+    assert_error(
+        app.http
+            .post(app.url("/revoke"))
+            .form(&[("x", "y")])
+            .send()
+            .await
+            .unwrap(),
+        400,
+        "invalid_request",
+    )
+    .await;
+    // The owning client may revoke, with a token_type_hint that is even wrong (D3).
+    let [(a, id), (b, s)] = creds(&fx);
+    let form = [
+        ("token", access),
+        ("token_type_hint", "refresh_token"),
+        (a, id.as_str()),
+        (b, s.as_str()),
+    ];
+    assert_eq!(
+        app.http
+            .post(app.url("/revoke"))
+            .form(&form)
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        200
+    );
+    assert!(!active(&app, &fx, access).await);
+}
