@@ -1,0 +1,7 @@
+//! Integration tests of keyway-client against a real Keyway server (keyway-testkit).
+
+mod authorized;
+mod credentials;
+mod flow;
+mod store;
+mod support;
