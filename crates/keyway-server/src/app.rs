@@ -55,6 +55,7 @@ pub struct Application {
     local_addr: SocketAddr,
     state: AppState,
     tls: Option<TlsMaterial>,
+    demo_apis: bool,
 }
 
 /// Requests larger than this are refused before any handler reads them.
@@ -103,7 +104,15 @@ impl Application {
             local_addr,
             state,
             tls,
+            demo_apis: false,
         })
+    }
+
+    /// Also serves the demo Drive and YouTube APIs (`keyway serve --demo`), validating tokens
+    /// in-process.
+    pub fn with_demo_apis(mut self) -> Self {
+        self.demo_apis = true;
+        self
     }
 
     /// The bound address (useful with port 0).
@@ -136,7 +145,7 @@ impl Application {
         self,
         shutdown: impl Future<Output = ()> + Send + 'static,
     ) -> anyhow::Result<()> {
-        let router = router(self.state.clone());
+        let router = router(self.state.clone(), self.demo_apis);
         let handle = axum_server::Handle::new();
         let stopper = handle.clone();
         tokio::spawn(async move {
@@ -165,9 +174,15 @@ impl Application {
     }
 }
 
-/// Every route of the server.
-pub fn router(state: AppState) -> Router {
-    Router::new()
+/// Every route of the server (and the demo APIs when asked).
+pub fn router(state: AppState, demo_apis: bool) -> Router {
+    let mut routes = Router::new();
+    if demo_apis {
+        let validator =
+            keyway_resource::StoreValidator::new(state.store.clone(), state.clock.clone());
+        routes = routes.merge(keyway_demo_apis::router(Arc::new(validator)));
+    }
+    routes
         .merge(api::health::router())
         .merge(api::token::router())
         .merge(api::revoke::router())

@@ -52,7 +52,8 @@ impl TestApp {
         let clock = Arc::new(ManualClock::new(START));
         let app = Application::build_with(config, db.store.clone(), clock.clone())
             .await
-            .expect("build the application");
+            .expect("build the application")
+            .with_demo_apis();
         let address = app.local_addr();
         // Where the server really listens (the public URL may be configured to name another
         // host, e.g. to test what Keyway prints for https deployments).

@@ -21,7 +21,10 @@ pub(super) async fn run(config: Config, with_demo: bool) -> anyhow::Result<()> {
         .try_init()
         .context("cannot set up logging")?;
     let shutdown = shutdown_signal()?;
-    let app = Application::build(config).await?;
+    let mut app = Application::build(config).await?;
+    if with_demo {
+        app = app.with_demo_apis();
+    }
     let url = app.public_url().clone();
     tracing::info!(%url, addr = %app.local_addr(), database = app.state().store.backend(), "keyway is listening");
     println!(

@@ -1,6 +1,7 @@
 //! Keyway server tests: the real `keyway` binary and a real server on loopback ports, on
 //! SQLite and (with `KEYWAY_TEST_DATABASE_URL`) PostgreSQL.
 
+mod apis;
 mod authorize;
 mod browser;
 mod cli;
