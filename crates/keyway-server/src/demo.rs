@@ -159,6 +159,18 @@ fn instructions(demo: &Demo, state: &AppState) -> String {
     let _ = writeln!(s, "  - check it is up:   curl {base}/readyz");
     let _ = writeln!(
         s,
+        "  - call the demo APIs with an access token (scope drive.metadata.readonly / youtube.readonly):"
+    );
+    let _ = writeln!(
+        s,
+        "      curl -H 'Authorization: Bearer ACCESS_TOKEN' {base}/drive/v3/files"
+    );
+    let _ = writeln!(
+        s,
+        "      curl -H 'Authorization: Bearer ACCESS_TOKEN' '{base}/youtube/v3/channels?part=snippet&mine=true'"
+    );
+    let _ = writeln!(
+        s,
         "  - copy client_secret.json next to an app written for Google's OAuth 2.0 guide"
     );
     let _ = writeln!(
