@@ -11,7 +11,7 @@ use tokio::sync::{Mutex, watch};
 use crate::credentials::Credentials;
 use crate::error::Result;
 use crate::http::default_http_client;
-use crate::store::FileTokenStore;
+use crate::store::{FileTokenStore, TokenKey, TokenStore, Update, update_fn};
 
 /// The default margin before expiry at which the access token is refreshed.
 pub const DEFAULT_REFRESH_THRESHOLD: Duration = Duration::from_secs(5 * 60);
@@ -25,7 +25,11 @@ pub const DEFAULT_REFRESH_THRESHOLD: Duration = Duration::from_secs(5 * 60);
 /// - on a `401` answer, refreshes once (unless another caller already did) and retries the
 ///   request once;
 /// - publishes every change of credentials on a [`watch`] channel
-///   ([`AuthorizedClient::subscribe`]) so the app can persist them.
+///   ([`AuthorizedClient::subscribe`]) so the app can persist them;
+/// - with a [`TokenStore`] ([`AuthorizedClient::with_store`]), refreshes through
+///   [`TokenStore::update`]: under the store's lock for the key the stored credentials are
+///   re-read, a token someone else refreshed meanwhile is taken instead of refreshing again,
+///   and a new one is saved before the lock is released.
 ///
 /// Cloning is cheap and clones share the credentials.
 #[derive(Clone)]
@@ -40,7 +44,14 @@ struct Inner {
     /// Held while refreshing, so only one refresh is ever in flight.
     refresh_lock: Mutex<()>,
     threshold: Duration,
-    store: Option<FileTokenStore>,
+    store: Option<Backing>,
+}
+
+/// The store an [`AuthorizedClient`] refreshes through, and its key there.
+#[derive(Clone)]
+struct Backing {
+    store: Arc<dyn TokenStore>,
+    key: TokenKey,
 }
 
 impl fmt::Debug for AuthorizedClient {
@@ -75,25 +86,51 @@ impl AuthorizedClient {
         )
     }
 
-    /// Refreshes through `store`: under its cross-process lock, the file is re-read first
-    /// and a token another process refreshed is used instead of refreshing again; every
-    /// refresh is saved to the file. Call before cloning or subscribing (it makes a new
+    /// Refreshes through `store` under `key` (see the type's documentation): every refresh
+    /// is saved there, and one made by another client sharing the store is picked up
+    /// instead of refreshing again. Call before cloning or subscribing (it makes a new
     /// client).
-    pub fn with_file_store(self, store: FileTokenStore) -> Self {
+    pub fn with_store(self, store: Arc<dyn TokenStore>, key: TokenKey) -> Self {
         let threshold = self.inner.threshold;
         Self::build(
             self.inner.http.clone(),
             self.credentials(),
             threshold,
-            Some(store),
+            Some(Backing { store, key }),
         )
+    }
+
+    /// [`AuthorizedClient::with_store`] with a file holding this one user's credentials:
+    /// under the file's cross-process lock, the file is re-read first and a token another
+    /// process refreshed is used instead of refreshing again.
+    pub fn with_file_store(self, store: FileTokenStore) -> Self {
+        let key = TokenKey::for_credentials(&self.inner.current.borrow(), "");
+        self.with_store(Arc::new(store), key)
+    }
+
+    /// A client for the credentials stored under `key` in `store` (refreshing through it,
+    /// as [`AuthorizedClient::with_store`]), using `http`; `None` when there are none —
+    /// send the user through the authorization flow.
+    pub async fn from_store(
+        http: reqwest::Client,
+        store: Arc<dyn TokenStore>,
+        key: TokenKey,
+    ) -> Result<Option<Self>> {
+        Ok(store.load(&key).await?.map(|credentials| {
+            Self::build(
+                http,
+                credentials,
+                DEFAULT_REFRESH_THRESHOLD,
+                Some(Backing { store, key }),
+            )
+        }))
     }
 
     fn build(
         http: reqwest::Client,
         credentials: Credentials,
         threshold: Duration,
-        store: Option<FileTokenStore>,
+        store: Option<Backing>,
     ) -> Self {
         Self {
             inner: Arc::new(Inner {
@@ -161,15 +198,24 @@ impl AuthorizedClient {
         }
     }
 
-    /// Refreshes (or, with a store, takes what another process refreshed unless its token
+    /// Refreshes (or, with a store, takes what another client refreshed unless its token
     /// is `stale`); the caller holds `refresh_lock`.
     async fn refresh_locked(&self, stale: Option<&str>) -> Result<String> {
         let current = self.credentials();
         let credentials = match &self.inner.store {
-            Some(store) => {
-                store
-                    .refresh(&self.inner.http, &current, stale, self.inner.threshold)
-                    .await?
+            Some(Backing { store, key }) => {
+                let (http, threshold) = (&self.inner.http, self.inner.threshold);
+                let f = update_fn(move |stored: Option<Credentials>| async move {
+                    // Re-read under the store's lock: `current` only when nothing is stored.
+                    let mut c = stored.unwrap_or(current);
+                    let is_stale = stale.is_some() && c.token.as_deref() == stale;
+                    if !is_stale && !c.expires_within(threshold) {
+                        return Ok(Update::Keep(c));
+                    }
+                    c.refresh(http).await?;
+                    Ok(Update::Save(c))
+                });
+                store.update(key, f).await?
             }
             None => {
                 let mut c = current;

@@ -126,9 +126,20 @@ pub enum Error {
     /// An HTTP transport failure (connection refused, timeout, TLS, …).
     #[error("HTTP request failed: {0}")]
     Http(#[from] reqwest::Error),
-    /// Reading or writing a file failed.
+    /// Reading or writing a file failed, or the loopback server could not listen.
     #[error("I/O error: {0}")]
     Io(#[from] std::io::Error),
+    /// A token store's database failed (the [`SqliteTokenStore`](crate::SqliteTokenStore)'s
+    /// SQLite errors, or your own [`TokenStore`](crate::TokenStore)'s).
+    #[error("token store: {0}")]
+    Store(#[source] Box<dyn std::error::Error + Send + Sync>),
+    /// [`Flow::run_local_server`](crate::Flow::run_local_server): no redirect reached the
+    /// loopback server in time (the user did not finish signing in).
+    #[error("no authorization response reached the local server within {}s", .timeout.as_secs())]
+    LocalServerTimeout {
+        /// The time waited.
+        timeout: std::time::Duration,
+    },
 }
 
 fn suffix(description: &Option<String>) -> String {

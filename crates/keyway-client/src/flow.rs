@@ -206,7 +206,7 @@ impl Flow {
 }
 
 /// Checks a callback against its pending authorization and returns its code.
-fn check_callback(pending: &PendingAuthorization, callback: &str) -> Result<String> {
+pub(crate) fn check_callback(pending: &PendingAuthorization, callback: &str) -> Result<String> {
     let query = match callback.split_once('?') {
         Some((_, q)) => q,
         None => callback,

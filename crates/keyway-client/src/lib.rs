@@ -70,10 +70,51 @@
 //! # }
 //! ```
 //!
-//! A command-line tool or a single-user daemon can keep the credentials in a
-//! [`FileTokenStore`] (atomic writes, mode `0600`, a cross-process lock) and pass it to
-//! [`AuthorizedClient::with_file_store`]: two processes sharing the file never refresh
-//! twice, because the file is re-read under the lock before refreshing.
+//! ## Keeping credentials: token stores
+//!
+//! A [`TokenStore`] keeps credentials by [`TokenKey`] — (client id, your key for the user,
+//! scopes), with a stable string form — and offers a locked read-modify-write,
+//! [`TokenStore::update`]. Give one to [`AuthorizedClient::with_store`] (or build the
+//! client with [`AuthorizedClient::from_store`]) and every refresh goes through it: under
+//! the key's lock the stored credentials are re-read, a token another client refreshed
+//! meanwhile is taken instead of refreshing again, and a new one is saved before the lock
+//! is released.
+//!
+//! - [`SqliteTokenStore`], for web apps with many users: one table, atomic upserts, WAL;
+//!   one refresh per key among the tasks of a process (a per-key async mutex) and among
+//!   processes sharing the database (a lease taken with `BEGIN IMMEDIATE`).
+//! - [`FileTokenStore`], for a command-line tool or a single-user daemon: one user's
+//!   google-auth authorized-user JSON (atomic writes, mode `0600`, a cross-process lock);
+//!   [`AuthorizedClient::with_file_store`] makes two processes sharing the file refresh once.
+//! - [`MemoryTokenStore`], many users in memory, for tests or as a building block.
+//!
+//! ```no_run
+//! use std::sync::Arc;
+//!
+//! use keyway_client::{AuthorizedClient, Credentials, SqliteTokenStore, TokenKey, TokenStore};
+//!
+//! # async fn example(credentials: Credentials, user_id: &str) -> keyway_client::Result<()> {
+//! let store: Arc<dyn TokenStore> = Arc::new(SqliteTokenStore::open("tokens.db").await?);
+//! // After the callback: keep the user's credentials.
+//! let key = TokenKey::for_credentials(&credentials, user_id);
+//! store.save(&key, &credentials).await?;
+//! // In a later request: a client refreshing through the store, or None (authorize again).
+//! let http = keyway_client::default_http_client()?;
+//! if let Some(client) = AuthorizedClient::from_store(http, store.clone(), key).await? {
+//!     let _ = client.get("https://www.googleapis.com/drive/v3/files").await?;
+//! }
+//! # Ok(())
+//! # }
+//! ```
+//!
+//! ## Command-line tools: the loopback flow
+//!
+//! [`Flow::run_local_server`] runs the flow for a tool on the user's machine: it listens on
+//! the redirect URI's loopback port (`http://localhost:8080/`), opens the browser on the
+//! authorization URL (or prints it), takes the one redirect, shows "you may close this
+//! tab", and exchanges the code; it gives up with [`Error::LocalServerTimeout`] after five
+//! minutes (configurable). `examples/cli.rs` signs in against `keyway serve --demo` and
+//! keeps the credentials in a [`FileTokenStore`].
 //!
 //! Errors are one enum, [`Error`]: the server's `error` and `error_description` are kept
 //! intact, [`Error::is_retryable`] separates transient failures (`server_error`,
@@ -110,7 +151,11 @@
 //!   [`Error`] contains one; do not print `to_json()` or an access token yourself. Tokens
 //!   are sent only in request bodies and `Authorization` headers (marked sensitive), never
 //!   in URLs.
-//! - Use `https` endpoints and redirect URIs outside local development.
+//! - Use `https` endpoints and redirect URIs outside local development (the loopback
+//!   flow's `http://localhost` redirect never leaves the machine).
+//! - The loopback server answers with `Referrer-Policy: no-referrer` and a page that loads
+//!   nothing, so the code in its URL goes nowhere else; any local process could send it a
+//!   forged redirect, which the `state` check refuses.
 #![warn(missing_docs)]
 
 mod authorized;
@@ -118,6 +163,7 @@ mod credentials;
 mod error;
 mod flow;
 mod http;
+mod local_server;
 mod secrets;
 mod store;
 mod time;
@@ -127,5 +173,14 @@ pub use credentials::{Credentials, TokenInfo};
 pub use error::{Endpoint, Error, Result};
 pub use flow::{AccessType, AuthorizationUrl, Flow, PendingAuthorization};
 pub use http::default_http_client;
+pub use local_server::{
+    BrowserOpener, DEFAULT_LOCAL_SERVER_TIMEOUT, LocalServer, MAX_REQUEST_HEAD, open_browser,
+};
 pub use secrets::{ClientSecrets, ClientType, GOOGLE_AUTH_URI, GOOGLE_TOKEN_URI};
-pub use store::{FileTokenStore, StoreLock};
+pub use store::{
+    BoxFuture, DEFAULT_LEASE, FileTokenStore, MemoryTokenStore, SqliteTokenStore, StoreLock,
+    TokenKey, TokenStore, Update, UpdateFn, update_fn,
+};
+
+/// The `#[async_trait]` attribute, to implement [`TokenStore`] for your own store.
+pub use async_trait::async_trait;

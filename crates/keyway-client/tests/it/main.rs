@@ -3,5 +3,6 @@
 mod authorized;
 mod credentials;
 mod flow;
+mod local_server;
 mod store;
 mod support;

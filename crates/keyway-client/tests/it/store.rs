@@ -1,8 +1,13 @@
-//! The file token store: two processes racing on one file refresh once.
+//! Token stores under the authorized client: two processes racing on one file refresh
+//! once; clients sharing a SQLite store refresh each key once.
 
+use std::collections::HashSet;
+use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
-use keyway_client::{AuthorizedClient, FileTokenStore};
+use keyway_client::{
+    AuthorizedClient, FileTokenStore, SqliteTokenStore, TokenKey, TokenStore, default_http_client,
+};
 
 use crate::support::Env;
 
@@ -99,4 +104,56 @@ async fn refreshes_are_saved_and_published() {
     let other = AuthorizedClient::new(stale).unwrap().with_file_store(store);
     assert_eq!(other.access_token().await.unwrap(), token);
     assert_eq!(env.counts.refreshes(), 1);
+}
+
+#[tokio::test]
+async fn clients_sharing_a_sqlite_store_refresh_each_key_once() {
+    let env = Env::new().await;
+    let mut c = env.sign_in().await;
+    let first = c.token.clone().unwrap();
+    env.app.clock.advance(Duration::from_secs(2 * 3600));
+    c.expiry = Some(SystemTime::now() - Duration::from_secs(1));
+    let dir = tempfile::tempdir().unwrap();
+    let store: Arc<dyn TokenStore> = Arc::new(
+        SqliteTokenStore::open(dir.path().join("tokens.db"))
+            .await
+            .unwrap(),
+    );
+    let key = TokenKey::for_credentials(&c, "user-1");
+    store.save(&key, &c).await.unwrap();
+
+    // Five clients for one user (five requests of a web app), ten tasks each.
+    let mut tasks = Vec::new();
+    for _ in 0..5 {
+        let client = AuthorizedClient::from_store(
+            default_http_client().unwrap(),
+            store.clone(),
+            key.clone(),
+        )
+        .await
+        .unwrap()
+        .expect("stored credentials");
+        for _ in 0..10 {
+            let client = client.clone();
+            tasks.push(tokio::spawn(
+                async move { client.access_token().await.unwrap() },
+            ));
+        }
+    }
+    let mut seen = HashSet::new();
+    for t in tasks {
+        seen.insert(t.await.unwrap());
+    }
+    assert_eq!(env.counts.refreshes(), 1, "one refresh for five clients");
+    assert_eq!(seen.len(), 1);
+    assert!(!seen.contains(&first));
+    let saved = store.load(&key).await.unwrap().unwrap();
+    assert_eq!(saved.token.as_ref(), seen.iter().next());
+
+    // Another user has nothing stored: the app sends them through the flow.
+    let nobody = TokenKey::new(key.client_id(), "user-2", key.scopes());
+    let none = AuthorizedClient::from_store(default_http_client().unwrap(), store, nobody)
+        .await
+        .unwrap();
+    assert!(none.is_none());
 }

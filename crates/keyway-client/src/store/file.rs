@@ -3,8 +3,10 @@
 use std::fs::{File, OpenOptions};
 use std::io::{ErrorKind, Write};
 use std::path::{Path, PathBuf};
-use std::time::Duration;
 
+use async_trait::async_trait;
+
+use super::{TokenKey, TokenStore, Update, UpdateFn};
 use crate::credentials::Credentials;
 use crate::error::{Error, Result};
 use crate::flow::random_token;
@@ -15,9 +17,14 @@ use crate::flow::random_token;
 /// - Writes are atomic: a temporary file in the same directory (mode `0600` on Unix) is
 ///   written, flushed to disk, then renamed over the old file, and the directory is synced:
 ///   a reader sees the old or the new credentials, never half of them, even after a crash.
-/// - [`FileTokenStore::refresh`] takes an exclusive lock on a sibling `<file>.lock` and
-///   re-reads the file under it before refreshing: when another process refreshed
-///   meanwhile, its token is used and no second refresh is made.
+/// - As a [`TokenStore`] it holds one entry (keys are ignored), and every operation takes
+///   an exclusive lock on a sibling `<file>.lock` ([`FileTokenStore::lock`]).
+///   [`TokenStore::update`] re-reads the file under that lock before refreshing: when
+///   another process (or another client in this one) refreshed meanwhile, its token is
+///   used and no second refresh is made.
+///
+/// The inherent [`FileTokenStore::load`] and [`FileTokenStore::save`] are the blocking,
+/// lock-free single-user forms, handy in command-line tools.
 #[derive(Debug, Clone)]
 pub struct FileTokenStore {
     path: PathBuf,
@@ -90,7 +97,8 @@ impl FileTokenStore {
     }
 
     /// Takes the store's exclusive cross-process lock, waiting for it (blocking the
-    /// thread: in async code use [`FileTokenStore::refresh`], which waits off the runtime).
+    /// thread: the [`TokenStore`] methods wait for it off the async runtime). Separate
+    /// `FileTokenStore`s in one process exclude each other too.
     pub fn lock(&self) -> Result<StoreLock> {
         let mut options = OpenOptions::new();
         options.read(true).write(true).create(true).truncate(false);
@@ -100,30 +108,60 @@ impl FileTokenStore {
         file.lock()?;
         Ok(StoreLock { _file: file })
     }
+}
 
-    /// Returns credentials whose access token does not expire within `threshold` and is
-    /// not `stale`, refreshing and saving them only when needed. Under the store's lock,
-    /// the file is re-read first: when another process already refreshed, its credentials
-    /// are returned and no request is made. `current` is used when the file does not exist
-    /// yet.
-    pub async fn refresh(
-        &self,
-        http: &reqwest::Client,
-        current: &Credentials,
-        stale: Option<&str>,
-        threshold: Duration,
-    ) -> Result<Credentials> {
+/// Runs blocking file work off the async runtime.
+async fn blocking<T: Send + 'static>(f: impl FnOnce() -> Result<T> + Send + 'static) -> Result<T> {
+    tokio::task::spawn_blocking(f)
+        .await
+        .map_err(|e| Error::Io(std::io::Error::other(e)))?
+}
+
+/// The file holds one entry: every key reads and writes it (the key is ignored). Each
+/// operation takes the cross-process lock, so a save never interleaves with another
+/// process's refresh; [`TokenStore::update`] re-reads the file under the lock.
+#[async_trait]
+impl TokenStore for FileTokenStore {
+    async fn load(&self, _key: &TokenKey) -> Result<Option<Credentials>> {
         let store = self.clone();
-        let lock = tokio::task::spawn_blocking(move || store.lock())
-            .await
-            .map_err(|e| Error::Io(std::io::Error::other(e)))??;
-        let mut credentials = self.load()?.unwrap_or_else(|| current.clone());
-        let is_stale = stale.is_some() && credentials.token.as_deref() == stale;
-        if !is_stale && !credentials.expires_within(threshold) {
-            return Ok(credentials);
-        }
-        credentials.refresh(http).await?;
-        self.save(&credentials)?;
+        blocking(move || store.load()).await
+    }
+
+    async fn save(&self, _key: &TokenKey, credentials: &Credentials) -> Result<()> {
+        let (store, credentials) = (self.clone(), credentials.clone());
+        blocking(move || {
+            let _lock = store.lock()?;
+            store.save(&credentials)
+        })
+        .await
+    }
+
+    async fn delete(&self, _key: &TokenKey) -> Result<bool> {
+        let store = self.clone();
+        blocking(move || {
+            let _lock = store.lock()?;
+            match std::fs::remove_file(&store.path) {
+                Ok(()) => Ok(true),
+                Err(e) if e.kind() == ErrorKind::NotFound => Ok(false),
+                Err(e) => Err(e.into()),
+            }
+        })
+        .await
+    }
+
+    async fn update<'a>(&'a self, _key: &'a TokenKey, f: UpdateFn<'a>) -> Result<Credentials> {
+        let store = self.clone();
+        let lock = blocking(move || store.lock()).await?;
+        let store = self.clone();
+        let stored = blocking(move || store.load()).await?;
+        let credentials = match f(stored).await? {
+            Update::Keep(c) => c,
+            Update::Save(c) => {
+                let (store, saved) = (self.clone(), c.clone());
+                blocking(move || store.save(&saved)).await?;
+                c
+            }
+        };
         drop(lock);
         Ok(credentials)
     }
@@ -131,24 +169,13 @@ impl FileTokenStore {
 
 #[cfg(test)]
 mod tests {
-    use std::time::SystemTime;
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    use std::time::Duration;
 
     use super::*;
-
-    fn sample(token: &str) -> Credentials {
-        let mut c = Credentials::from_refresh_token(
-            url::Url::parse("https://oauth2.googleapis.com/token").unwrap(),
-            "cid",
-            Some("secret".into()),
-            "rt",
-            vec!["openid".into()],
-        );
-        c.token = Some(token.into());
-        c.expiry = Some(crate::time::truncate_micros(
-            SystemTime::now() + Duration::from_secs(3600),
-        ));
-        c
-    }
+    use crate::store::tests::sample;
+    use crate::store::update_fn;
 
     #[test]
     fn saves_atomically_and_loads() {
@@ -181,21 +208,42 @@ mod tests {
         }
     }
 
-    #[test]
-    fn a_fresh_token_in_the_file_needs_no_request() {
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn concurrent_updates_through_separate_stores_refresh_once() {
         let dir = tempfile::tempdir().unwrap();
-        let store = FileTokenStore::new(dir.path().join("token.json"));
-        store.save(&sample("from-file")).unwrap();
-        let rt = tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
-            .unwrap();
-        // Its token URI is Google's: a request would fail here, so none must be made.
-        let http = crate::http::default_http_client().unwrap();
-        let c = rt
-            .block_on(store.refresh(&http, &sample("old"), Some("old"), Duration::from_secs(300)))
-            .unwrap();
-        assert_eq!(c.token.as_deref(), Some("from-file"));
+        let path = dir.path().join("token.json");
+        FileTokenStore::new(&path).save(&sample("old")).unwrap();
+        let key = TokenKey::new("cid", "", ["openid"]);
+        let refreshes = Arc::new(AtomicUsize::new(0));
+        let tasks: Vec<_> = (0..8)
+            .map(|_| {
+                // A store per task: they exclude each other through the lock file only.
+                let (store, key, refreshes) =
+                    (FileTokenStore::new(&path), key.clone(), refreshes.clone());
+                tokio::spawn(async move {
+                    let f = update_fn(|stored| async move {
+                        let mut c = stored.unwrap();
+                        if c.token.as_deref() != Some("old") {
+                            return Ok(Update::Keep(c));
+                        }
+                        refreshes.fetch_add(1, Ordering::SeqCst);
+                        tokio::time::sleep(Duration::from_millis(20)).await;
+                        c.token = Some("new".into());
+                        Ok(Update::Save(c))
+                    });
+                    TokenStore::update(&store, &key, f).await.unwrap()
+                })
+            })
+            .collect();
+        for t in tasks {
+            assert_eq!(t.await.unwrap().token.as_deref(), Some("new"));
+        }
+        assert_eq!(refreshes.load(Ordering::SeqCst), 1);
+        let store = FileTokenStore::new(&path);
+        assert_eq!(store.load().unwrap().unwrap().token.as_deref(), Some("new"));
+        assert!(TokenStore::delete(&store, &key).await.unwrap());
+        assert!(!TokenStore::delete(&store, &key).await.unwrap());
+        assert_eq!(TokenStore::load(&store, &key).await.unwrap(), None);
     }
 
     #[test]
