@@ -145,6 +145,44 @@ async fn lock_grant_and_client(
     Ok(client.is_some())
 }
 
+/// Who an access token is for and where it came from.
+struct AccessRow<'a> {
+    grant_id: i64,
+    client_id: &'a ClientId,
+    sub: &'a Subject,
+    access_type: AccessType,
+    code_id: Option<i64>,
+    refresh_token_id: Option<i64>,
+}
+
+/// Stores an access token inside the caller's transaction; returns its row id.
+async fn insert_access_token(
+    conn: &mut sqlx::PgConnection,
+    row: AccessRow<'_>,
+    access: &NewAccessToken,
+    now: Timestamp,
+) -> StoreResult<i64> {
+    let (id,): (i64,) = sqlx::query_as(
+        "INSERT INTO access_tokens (token_hash, grant_id, client_id, sub, scopes, access_type, code_id,
+           refresh_token_id, issued_at, expires_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING id",
+    )
+    .bind(&access.hash.as_bytes()[..])
+    .bind(row.grant_id)
+    .bind(row.client_id.as_str())
+    .bind(row.sub.as_str())
+    .bind(access.scopes.to_string())
+    .bind(row.access_type.as_str())
+    .bind(row.code_id)
+    .bind(row.refresh_token_id)
+    .bind(now.as_unix())
+    .bind(access.expires_at.as_unix())
+    .fetch_one(conn)
+    .await
+    .map_err(map_err)?;
+    Ok(id)
+}
+
 #[async_trait]
 impl GrantStore for PostgresStore {
     async fn upsert_grant(
@@ -351,24 +389,20 @@ impl GrantStore for PostgresStore {
             }
             None => None,
         };
-        let (access_token_id,): (i64,) = sqlx::query_as(
-            "INSERT INTO access_tokens (token_hash, grant_id, client_id, sub, scopes, access_type, code_id,
-               refresh_token_id, issued_at, expires_at)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING id",
+        let access_token_id = insert_access_token(
+            &mut tx,
+            AccessRow {
+                grant_id: c.grant_id,
+                client_id: &c.client_id,
+                sub: &c.sub,
+                access_type: c.access_type,
+                code_id: Some(c.id),
+                refresh_token_id,
+            },
+            &access,
+            now,
         )
-        .bind(&access.hash.as_bytes()[..])
-        .bind(c.grant_id)
-        .bind(c.client_id.as_str())
-        .bind(c.sub.as_str())
-        .bind(access.scopes.to_string())
-        .bind(c.access_type.as_str())
-        .bind(c.id)
-        .bind(refresh_token_id)
-        .bind(now.as_unix())
-        .bind(access.expires_at.as_unix())
-        .fetch_one(&mut *tx)
-        .await
-        .map_err(map_err)?;
+        .await?;
         tx.commit().await.map_err(map_err)?;
         Ok(Redemption::Redeemed {
             access_token_id,
@@ -449,23 +483,20 @@ impl GrantStore for PostgresStore {
         if live.rows_affected() != 1 {
             return Ok(None);
         }
-        let (id,): (i64,) = sqlx::query_as(
-            "INSERT INTO access_tokens (token_hash, grant_id, client_id, sub, scopes, access_type, code_id,
-               refresh_token_id, issued_at, expires_at)
-             VALUES ($1, $2, $3, $4, $5, 'offline', $6, $7, $8, $9) RETURNING id",
+        let id = insert_access_token(
+            &mut tx,
+            AccessRow {
+                grant_id: refresh.grant_id,
+                client_id: &refresh.client_id,
+                sub: &refresh.sub,
+                access_type: AccessType::Offline,
+                code_id: refresh.code_id,
+                refresh_token_id: Some(refresh.id),
+            },
+            &access,
+            now,
         )
-        .bind(&access.hash.as_bytes()[..])
-        .bind(refresh.grant_id)
-        .bind(refresh.client_id.as_str())
-        .bind(refresh.sub.as_str())
-        .bind(access.scopes.to_string())
-        .bind(refresh.code_id)
-        .bind(refresh.id)
-        .bind(now.as_unix())
-        .bind(access.expires_at.as_unix())
-        .fetch_one(&mut *tx)
-        .await
-        .map_err(map_err)?;
+        .await?;
         tx.commit().await.map_err(map_err)?;
         Ok(Some(id))
     }

@@ -7,7 +7,7 @@ use axum::response::{Html, IntoResponse, Response};
 use axum::routing::get;
 use serde::Deserialize;
 
-use super::flow::{self, Stop, project_of, respond, see_other};
+use super::flow::{self, FlowQuery, Stop, project_of, respond, see_other};
 use super::session::{self, csrf_ok, csrf_token, handle_hash};
 use super::views::{self, AccountLine, ChooserView};
 use crate::app::AppState;
@@ -15,11 +15,6 @@ use crate::app::AppState;
 /// The routes of this module.
 pub fn router() -> Router<AppState> {
     Router::new().route("/accountchooser", get(get_chooser).post(post_chooser))
-}
-
-#[derive(Debug, Deserialize)]
-struct FlowQuery {
-    req: Option<String>,
 }
 
 #[derive(Deserialize)]

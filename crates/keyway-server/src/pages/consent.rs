@@ -9,9 +9,8 @@ use axum::response::{Html, IntoResponse, Response};
 use axum::routing::get;
 use keyway_core::OAuthError;
 use keyway_core::authorize::{self, allowed_scopes, is_fixed_scope, is_granular};
-use serde::Deserialize;
 
-use super::flow::{self, Flow, Stop, chosen_account, project_of, respond, see_other};
+use super::flow::{self, Flow, FlowQuery, Stop, chosen_account, project_of, respond, see_other};
 use super::session::{self, Session, csrf_ok, csrf_token, handle_hash};
 use super::views::{self, AccountLine, ConsentView, ScopeLine, UnverifiedView};
 use crate::app::AppState;
@@ -24,11 +23,6 @@ pub fn router() -> Router<AppState> {
             "/consent/unverified",
             get(get_unverified).post(post_unverified),
         )
-}
-
-#[derive(Debug, Deserialize)]
-struct FlowQuery {
-    req: Option<String>,
 }
 
 /// The decoded fields of a consent form (`scope` repeats, so serde's form decoding is not used).

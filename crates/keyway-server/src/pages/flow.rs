@@ -131,6 +131,13 @@ pub fn respond(state: &AppState, stop: Stop) -> Response {
     }
 }
 
+/// The `?req=` of a page of the flow: the handle of the pending request.
+#[derive(Debug, serde::Deserialize)]
+pub struct FlowQuery {
+    /// The handle.
+    pub req: Option<String>,
+}
+
 /// A pending request of this browser, with its decoded request.
 #[derive(Debug)]
 pub struct Flow {

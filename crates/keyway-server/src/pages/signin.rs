@@ -11,7 +11,7 @@ use axum::routing::get;
 use keyway_core::{Email, Secret};
 use serde::Deserialize;
 
-use super::flow::{self, Stop, project_of, respond};
+use super::flow::{self, FlowQuery, Stop, project_of, respond};
 use super::session::{self, csrf_ok, csrf_token, with_cookie};
 use super::views::{self, SignInView, SignedOutView, TryLaterView};
 use crate::app::AppState;
@@ -28,11 +28,6 @@ pub fn router() -> Router<AppState> {
     Router::new()
         .route("/signin", get(get_signin).post(post_signin))
         .route("/signout", get(get_signout))
-}
-
-#[derive(Debug, Deserialize)]
-struct FlowQuery {
-    req: Option<String>,
 }
 
 #[derive(Deserialize)]
