@@ -14,6 +14,10 @@ pub enum Endpoint {
     Revoke,
     /// The token information endpoint.
     TokenInfo,
+    /// The issuer's JWKS (its public signing keys), for ID-token verification.
+    Jwks,
+    /// The issuer's OpenID Connect discovery document.
+    Discovery,
 }
 
 impl fmt::Display for Endpoint {
@@ -23,6 +27,8 @@ impl fmt::Display for Endpoint {
             Self::Refresh => "token refresh",
             Self::Revoke => "revocation",
             Self::TokenInfo => "token information",
+            Self::Jwks => "JWKS",
+            Self::Discovery => "OpenID discovery",
         })
     }
 }
@@ -133,6 +139,14 @@ pub enum Error {
     /// SQLite errors, or your own [`TokenStore`](crate::TokenStore)'s).
     #[error("token store: {0}")]
     Store(#[source] Box<dyn std::error::Error + Send + Sync>),
+    /// An ID token was refused (see [`IdTokenVerifier`](crate::IdTokenVerifier)): a bad
+    /// signature, an algorithm other than RS256, another issuer or audience, expired, a
+    /// `nonce` mismatch, malformed, …. Final: never retry with the same token.
+    #[error("ID token refused: {reason}")]
+    IdToken {
+        /// Why.
+        reason: crate::IdTokenReason,
+    },
     /// [`Flow::run_local_server`](crate::Flow::run_local_server): no redirect reached the
     /// loopback server in time (the user did not finish signing in).
     #[error("no authorization response reached the local server within {}s", .timeout.as_secs())]

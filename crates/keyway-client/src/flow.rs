@@ -3,6 +3,7 @@
 
 use std::fmt;
 use std::path::Path;
+use std::sync::{Arc, OnceLock};
 use std::time::SystemTime;
 
 use base64::Engine as _;
@@ -16,6 +17,7 @@ use url::Url;
 use crate::credentials::Credentials;
 use crate::error::{Endpoint, Error, Result};
 use crate::http::{TokenResponse, default_http_client, post_form};
+use crate::id_token::{IdTokenClaims, IdTokenVerifier};
 use crate::secrets::ClientSecrets;
 
 /// Random bytes, base64url without padding.
@@ -58,6 +60,26 @@ pub struct Flow {
     redirect_uri: Option<String>,
     issuer: Option<String>,
     http: reqwest::Client,
+    id_tokens: IdTokenCheck,
+}
+
+/// How [`Flow::exchange`] treats an ID token.
+#[derive(Debug, Clone)]
+enum IdTokenCheck {
+    /// A verifier for the flow's issuer and client, made on first use and shared by clones.
+    Default(Arc<OnceLock<IdTokenVerifier>>),
+    /// The application's verifier.
+    Custom(IdTokenVerifier),
+    /// Not verified.
+    Off,
+}
+
+impl IdTokenCheck {
+    fn reset(&mut self) {
+        if let Self::Default(_) = self {
+            *self = Self::Default(Arc::default());
+        }
+    }
 }
 
 impl Flow {
@@ -73,6 +95,7 @@ impl Flow {
             redirect_uri: None,
             issuer: None,
             http: default_http_client()?,
+            id_tokens: IdTokenCheck::Default(Arc::default()),
         })
     }
 
@@ -92,16 +115,55 @@ impl Flow {
 
     /// Sets the issuer expected in the callback's `iss` (RFC 9207). By default it is the
     /// origin of the client's `auth_uri` (`https://accounts.google.com` for Google).
+    /// It is also the issuer ID tokens must come from.
     pub fn with_issuer(mut self, issuer: impl Into<String>) -> Self {
         self.issuer = Some(issuer.into());
+        self.id_tokens.reset();
         self
     }
 
-    /// Uses `http` for the code exchange instead of [`default_http_client`]. It should not
-    /// follow redirects.
+    /// Uses `http` for the code exchange (and the default ID-token verifier's JWKS
+    /// fetches) instead of [`default_http_client`]. It should not follow redirects.
     pub fn with_http_client(mut self, http: reqwest::Client) -> Self {
         self.http = http;
+        self.id_tokens.reset();
         self
+    }
+
+    /// Verifies ID tokens in [`Flow::exchange`] with `verifier` instead of the default one
+    /// (the flow's [`issuer`](Flow::issuer) and client id, its JWKS found as
+    /// [`IdTokenVerifier::new`] says). For another JWKS URI, clock skew, or clock.
+    pub fn with_id_token_verifier(mut self, verifier: IdTokenVerifier) -> Self {
+        self.id_tokens = IdTokenCheck::Custom(verifier);
+        self
+    }
+
+    /// Opts out of ID-token verification in [`Flow::exchange`]: an `id_token` in the token
+    /// response is kept in the credentials unverified. Only for servers whose ID tokens
+    /// cannot be verified (no JWKS); never trust the claims of an unverified token.
+    pub fn without_id_token_verification(mut self) -> Self {
+        self.id_tokens = IdTokenCheck::Off;
+        self
+    }
+
+    /// The verifier [`Flow::exchange`] checks ID tokens with, or `None` when verification
+    /// is off. Use it to verify ID tokens received later (a refresh may return one); it
+    /// shares the key cache with the flow.
+    pub fn id_token_verifier(&self) -> Option<IdTokenVerifier> {
+        match &self.id_tokens {
+            IdTokenCheck::Default(cell) => Some(
+                cell.get_or_init(|| {
+                    IdTokenVerifier::with_parts(
+                        self.issuer(),
+                        self.secrets.client_id.clone(),
+                        self.http.clone(),
+                    )
+                })
+                .clone(),
+            ),
+            IdTokenCheck::Custom(v) => Some(v.clone()),
+            IdTokenCheck::Off => None,
+        }
     }
 
     /// The client configuration.
@@ -152,12 +214,29 @@ impl Flow {
     /// `iss`, turns an `error` into [`Error::AccessDenied`] or [`Error::Authorization`],
     /// then exchanges the code (with the PKCE verifier) for credentials.
     ///
+    /// When the answer carries an `id_token` (the `openid` scope), it is verified against
+    /// the issuer's JWKS with [`Flow::id_token_verifier`] — signature, `iss`, `aud`, `exp`,
+    /// the pending authorization's `nonce`, and `at_hash` against the access token —
+    /// and a refused token fails the exchange with [`Error::IdToken`]. No `id_token`, no
+    /// check. [`Flow::without_id_token_verification`] turns the check off;
+    /// [`Flow::exchange_with_claims`] also returns the verified claims.
+    ///
     /// Use each `pending` once, and drop it from the session afterwards.
     pub async fn exchange(
         &self,
         pending: &PendingAuthorization,
         callback: &str,
     ) -> Result<Credentials> {
+        Ok(self.exchange_with_claims(pending, callback).await?.0)
+    }
+
+    /// [`Flow::exchange`], also returning the verified ID token's claims (the signed-in
+    /// user's `sub`, `email`, …): `None` when no ID token came back or verification is off.
+    pub async fn exchange_with_claims(
+        &self,
+        pending: &PendingAuthorization,
+        callback: &str,
+    ) -> Result<(Credentials, Option<IdTokenClaims>)> {
         let code = check_callback(pending, callback)?;
         let form = self.exchange_form(pending, &code);
         let form: Vec<(&str, &str)> = form.iter().map(|(k, v)| (*k, v.as_str())).collect();
@@ -182,7 +261,17 @@ impl Flow {
             extra: Map::new(),
         };
         credentials.apply(response);
-        Ok(credentials)
+        let claims = match (&credentials.id_token, self.id_token_verifier()) {
+            (Some(id_token), Some(verifier)) => {
+                let claims = verifier.verify(id_token, pending.nonce.as_deref()).await?;
+                if let Some(access_token) = &credentials.token {
+                    claims.check_access_token(access_token)?;
+                }
+                Some(claims)
+            }
+            _ => None,
+        };
+        Ok((credentials, claims))
     }
 
     /// The form of the code exchange: client_secret_post authentication.

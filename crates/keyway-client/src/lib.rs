@@ -16,7 +16,9 @@
 //! 3. In the callback handler, take the pending authorization back out of the session and
 //!    call [`Flow::exchange`] with the callback URL: it checks `state` and `iss`, turns
 //!    `error=access_denied` into [`Error::AccessDenied`], and exchanges the code for
-//!    [`Credentials`].
+//!    [`Credentials`]. With the `openid` scope the answer carries an ID token, which is
+//!    verified before you see it ([`Flow::exchange_with_claims`] returns its claims: the
+//!    user's `sub`, `email`, …).
 //! 4. Keep the credentials (they serialize to google-auth's authorized-user JSON) and call
 //!    APIs with an [`AuthorizedClient`], which refreshes the access token ahead of expiry
 //!    and tells you when the credentials change so you can save them again.
@@ -142,6 +144,18 @@
 //!   pending authorization, so a stolen code is useless without it.
 //! - **iss**: when the server sends `iss` (RFC 9207; Google and Keyway do) it must equal
 //!   the issuer the authorization went to, which defuses mix-up attacks between servers.
+//! - **ID tokens**: [`Flow::exchange`] verifies an `id_token` against the issuer's JWKS
+//!   with an [`IdTokenVerifier`] (Google's published keys, or those named by any other
+//!   issuer's `/.well-known/openid-configuration`; cached by `kid`, fetched again once on
+//!   an unknown `kid` to follow key rotation): only an RS256 signature by one of those keys
+//!   is accepted (`alg: none`, `HS256` and every other algorithm are refused), then `iss`,
+//!   `aud` (and `azp` when there are several audiences), `exp` and `iat` with 60 seconds of
+//!   clock skew, the pending authorization's `nonce`, and `at_hash` against the access
+//!   token. A refusal is [`Error::IdToken`]. Verify ID tokens you receive any other way
+//!   (from a browser, after a refresh) with [`IdTokenVerifier::verify`] before trusting a
+//!   claim, and identify users by (`iss`, `sub`), not by email.
+//!   [`Flow::without_id_token_verification`] turns the check off for servers with no JWKS;
+//!   never trust an unverified token's claims.
 //! - **Secrets**: `client_secret.json` and the credentials JSON hold the client secret and
 //!   the refresh token. Keep them out of version control, out of the browser, readable only
 //!   by the application (mode 0600), or in a secret manager; encrypt refresh tokens at rest
@@ -163,6 +177,7 @@ mod credentials;
 mod error;
 mod flow;
 mod http;
+mod id_token;
 mod local_server;
 mod secrets;
 mod store;
@@ -173,6 +188,11 @@ pub use credentials::{Credentials, TokenInfo};
 pub use error::{Endpoint, Error, Result};
 pub use flow::{AccessType, AuthorizationUrl, Flow, PendingAuthorization};
 pub use http::default_http_client;
+pub use id_token::{
+    DEFAULT_CLOCK_SKEW, DEFAULT_JWKS_CACHE_TTL, DEFAULT_MIN_REFETCH_INTERVAL, GOOGLE_ISSUER,
+    GOOGLE_JWKS_URI, IdTokenClaims, IdTokenReason, IdTokenVerifier, MAX_ID_TOKEN_LEN,
+    MAX_JWKS_CACHE_TTL,
+};
 pub use local_server::{
     BrowserOpener, DEFAULT_LOCAL_SERVER_TIMEOUT, LocalServer, MAX_REQUEST_HEAD, open_browser,
 };

@@ -3,6 +3,8 @@
 mod authorized;
 mod credentials;
 mod flow;
+mod id_token;
 mod local_server;
 mod store;
 mod support;
+mod test_keys;
