@@ -29,6 +29,9 @@ pub struct AppState {
     pub clock: Arc<dyn Clock>,
     /// The external base URL every absolute URL is built from.
     pub public_url: Url,
+    /// Argon2id runs at most this many at once: each takes 19 MiB and a core, so without a
+    /// bound a burst of sign-ins would take memory in proportion to the burst.
+    pub password_slots: Arc<tokio::sync::Semaphore>,
 }
 
 impl AppState {
@@ -93,11 +96,13 @@ impl Application {
                 key: key.clone(),
             })?),
         };
+        let cores = std::thread::available_parallelism().map_or(1, std::num::NonZero::get);
         let state = AppState {
             store,
             config: Arc::new(config),
             clock,
             public_url,
+            password_slots: Arc::new(tokio::sync::Semaphore::new(cores)),
         };
         Ok(Self {
             listener,

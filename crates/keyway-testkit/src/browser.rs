@@ -412,8 +412,16 @@ fn delete_blocking(addr: SocketAddr, path: &str) -> std::io::Result<()> {
         s,
         "DELETE {path} HTTP/1.1\r\nHost: {addr}\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
     )?;
-    let mut response = Vec::new();
-    s.read_to_end(&mut response)?;
+    // chromedriver answers once Chromium has quit, and may keep the connection open after
+    // that: the end of the response head is enough.
+    let mut head = Vec::new();
+    let mut buf = [0u8; 1024];
+    while !head.windows(4).any(|w| w == b"\r\n\r\n") {
+        match s.read(&mut buf)? {
+            0 => break,
+            n => head.extend_from_slice(&buf[..n]),
+        }
+    }
     Ok(())
 }
 

@@ -119,11 +119,17 @@ async fn post_signin(
         let password = Secret::new(form.password.clone());
         // Argon2 is slow on purpose: keep it off the async workers. Unknown users verify a
         // dummy hash, so timing does not tell which emails have accounts.
-        let ok = tokio::task::spawn_blocking(move || {
-            keyway_core::password::verify_password(stored.as_ref(), &password)
-        })
-        .await
-        .unwrap_or(false);
+        let ok = {
+            // Waits for a free slot: memory stays bounded however many sign-ins arrive at once.
+            let _slot = state.password_slots.acquire().await.map_err(|_| {
+                Stop::Store(keyway_core::StoreError::Unavailable("shutting down".into()))
+            })?;
+            tokio::task::spawn_blocking(move || {
+                keyway_core::password::verify_password(stored.as_ref(), &password)
+            })
+            .await
+            .unwrap_or(false)
+        };
         let Some(user) = user.filter(|_| ok) else {
             store.insert_failure(&account_key, now, since).await?;
             store.insert_failure(&address_key, now, since).await?;

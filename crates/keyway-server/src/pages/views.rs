@@ -95,8 +95,9 @@ pub struct TryLaterView {
     pub minutes: u32,
 }
 
-/// The stylesheet, for the route that serves /static/keyway.css.
-pub const STYLESHEET: &str = include_str!("../../static/keyway.css");
+/// The stylesheet, for the route that serves /static/keyway.css (as `text/css`).
+pub const STYLESHEET: &str =
+    include_str!(concat!(env!("CARGO_MANIFEST_DIR"), "/static/keyway.css"));
 
 /// Returned if askama ever fails to render (it cannot in practice: the templates are checked at
 /// compile time and render into a `String`).
@@ -127,11 +128,11 @@ impl Avatar {
             .chain(account.email.chars())
             .find(|c| c.is_alphanumeric())
             .map_or_else(|| "?".to_owned(), |c| c.to_uppercase().collect());
-        let tone = account
-            .email
-            .bytes()
-            .fold(0u32, |h, b| h.wrapping_mul(31).wrapping_add(u32::from(b)))
-            % 8;
+        // FNV-1a over the email, folded so every byte moves the low bits.
+        let hash = account.email.bytes().fold(0x811c_9dc5_u32, |h, b| {
+            (h ^ u32::from(b)).wrapping_mul(0x0100_0193)
+        });
+        let tone = (hash ^ (hash >> 16) ^ (hash >> 8)) % 8;
         Self { initial, tone }
     }
 }
