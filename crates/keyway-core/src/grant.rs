@@ -147,6 +147,26 @@ pub struct AccessTokenRecord {
     pub expires_at: Timestamp,
 }
 
+/// How stale a refresh token's (and its grant's) `last_used_at` may get before a refresh
+/// records the use, in seconds. Writing it on every refresh would make every refresh of a busy
+/// token update the same two rows, which on PostgreSQL serialises concurrent refreshes behind
+/// one row lock; "last used" is shown to the minute and ages out over months.
+pub const LAST_USED_GRANULARITY_SECS: i64 = 60;
+
+/// Whether a refresh at `now` should record itself as the token's last use.
+///
+/// ```
+/// use keyway_core::Timestamp;
+/// use keyway_core::grant::last_use_is_stale;
+///
+/// let t = Timestamp::from_unix(1_000);
+/// assert!(!last_use_is_stale(t, Timestamp::from_unix(1_059)));
+/// assert!(last_use_is_stale(t, Timestamp::from_unix(1_060)));
+/// ```
+pub fn last_use_is_stale(last_used_at: Timestamp, now: Timestamp) -> bool {
+    now.as_unix() - last_used_at.as_unix() >= LAST_USED_GRANULARITY_SECS
+}
+
 /// A stored refresh token (by hash).
 #[derive(Debug, Clone)]
 pub struct RefreshTokenRecord {

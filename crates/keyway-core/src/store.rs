@@ -25,7 +25,7 @@ use crate::signing_key::SigningKey;
 use crate::user::{NewUser, User};
 
 /// A storage failure. The message is for logs only, never for clients.
-#[derive(Debug, thiserror::Error)]
+#[derive(Debug, Clone, thiserror::Error)]
 #[non_exhaustive]
 pub enum StoreError {
     /// A uniqueness rule was broken (e.g. an email that already has an account).

@@ -7,7 +7,7 @@ use async_trait::async_trait;
 use keyway_core::Timestamp;
 use keyway_core::grant::{
     AccessTokenRecord, AccessType, AuthorizationCode, Grant, NewAccessToken, NewCode, Redemption,
-    RefreshTokenLimits, RefreshTokenRecord,
+    RefreshTokenLimits, RefreshTokenRecord, last_use_is_stale,
 };
 use keyway_core::ids::{ClientId, ProjectId, Subject};
 use keyway_core::pkce::{ChallengeMethod, PkceChallenge};
@@ -468,36 +468,46 @@ impl GrantStore for PostgresStore {
         access: NewAccessToken,
         now: Timestamp,
     ) -> StoreResult<Option<i64>> {
-        let mut tx = self.begin().await?;
-        if !lock_grant_and_client(&mut tx, refresh.grant_id, &refresh.client_id, now).await? {
-            return Ok(None);
-        }
-        // Locks the refresh token: a concurrent revocation or pruning either happened before
-        // (no row: `None`) or waits until this access token is stored.
-        let live = sqlx::query("UPDATE refresh_tokens SET last_used_at = $2 WHERE id = $1")
+        // One statement, so one round trip and no transaction held open across the network.
+        // `FOR KEY SHARE` on the refresh token, and the foreign keys' own key-share locks on the
+        // grant and the client, do not conflict with each other: concurrent refreshes of one
+        // token run side by side, while a revocation or pruning deleting any of those rows either
+        // came first (no row, or a foreign-key failure: `None`) or waits until this access token
+        // is committed and then deletes it with the rest.
+        let inserted = sqlx::query_as::<_, (i64,)>(
+            "INSERT INTO access_tokens (token_hash, grant_id, client_id, sub, scopes, access_type, code_id,
+               refresh_token_id, issued_at, expires_at)
+             SELECT $1, r.grant_id, r.client_id, r.sub, $2, 'offline', r.code_id, r.id, $3, $4
+             FROM refresh_tokens r WHERE r.id = $5
+             FOR KEY SHARE
+             RETURNING id",
+        )
+        .bind(&access.hash.as_bytes()[..])
+        .bind(access.scopes.to_string())
+        .bind(now.as_unix())
+        .bind(access.expires_at.as_unix())
+        .bind(refresh.id)
+        .fetch_optional(&self.pool)
+        .await;
+        let id = match inserted {
+            Ok(Some((id,))) => id,
+            Ok(None) => return Ok(None),
+            Err(sqlx::Error::Database(db)) if db.is_foreign_key_violation() => return Ok(None),
+            Err(e) => return Err(map_err(e)),
+        };
+        if last_use_is_stale(refresh.last_used_at, now) {
+            // At most once a minute per token (see `LAST_USED_GRANULARITY_SECS`); a row that
+            // vanished meanwhile needs no touching.
+            sqlx::query(
+                "WITH r AS (UPDATE refresh_tokens SET last_used_at = $2 WHERE id = $1 RETURNING grant_id)
+                 UPDATE grants SET last_used_at = $2 WHERE id IN (SELECT grant_id FROM r)",
+            )
             .bind(refresh.id)
             .bind(now.as_unix())
-            .execute(&mut *tx)
+            .execute(&self.pool)
             .await
             .map_err(map_err)?;
-        if live.rows_affected() != 1 {
-            return Ok(None);
         }
-        let id = insert_access_token(
-            &mut tx,
-            AccessRow {
-                grant_id: refresh.grant_id,
-                client_id: &refresh.client_id,
-                sub: &refresh.sub,
-                access_type: AccessType::Offline,
-                code_id: refresh.code_id,
-                refresh_token_id: Some(refresh.id),
-            },
-            &access,
-            now,
-        )
-        .await?;
-        tx.commit().await.map_err(map_err)?;
         Ok(Some(id))
     }
 

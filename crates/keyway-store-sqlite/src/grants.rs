@@ -1,11 +1,12 @@
 //! Grants, codes and tokens: the hot paths. Token lookups are single statements on unique
-//! indexes; every use-once step is a conditional UPDATE inside the writer's transaction.
+//! indexes, read on the caller's thread; every use-once step is a conditional UPDATE inside
+//! one write of the writer thread, so it is atomic with the rows it guards.
 
 use async_trait::async_trait;
 use keyway_core::Timestamp;
 use keyway_core::grant::{
     AccessTokenRecord, AccessType, AuthorizationCode, Grant, NewAccessToken, NewCode, Redemption,
-    RefreshTokenLimits, RefreshTokenRecord,
+    RefreshTokenLimits, RefreshTokenRecord, last_use_is_stale,
 };
 use keyway_core::ids::{ClientId, ProjectId, Subject};
 use keyway_core::pkce::{ChallengeMethod, PkceChallenge};
@@ -13,12 +14,11 @@ use keyway_core::redirect_uri::RedirectUri;
 use keyway_core::scope::{Scope, ScopeSet};
 use keyway_core::secret::SecretHash;
 use keyway_core::store::{GrantStore, StoreError, StoreResult};
-use sqlx::Row;
-use sqlx::sqlite::SqliteRow;
+use rusqlite::{Connection, Row, params};
 
 use crate::projects::json_array;
 use crate::throttle::FAILURE_RETENTION_SECS;
-use crate::{SqliteStore, map_err, map_err_for};
+use crate::{DbResult, Optional, SqliteStore, named};
 
 macro_rules! grant_select {
     () => {
@@ -35,83 +35,99 @@ macro_rules! code_columns {
     };
 }
 
-fn ts(row: &SqliteRow, col: &str) -> Timestamp {
-    Timestamp::from_unix(row.get(col))
+fn ts(row: &Row<'_>, col: &str) -> rusqlite::Result<Timestamp> {
+    Ok(Timestamp::from_unix(row.get(col)?))
 }
 
 fn access_type(s: &str) -> StoreResult<AccessType> {
     AccessType::parse(s).ok_or_else(|| StoreError::Internal(format!("unknown access_type {s:?}")))
 }
 
-fn grant(row: &SqliteRow) -> Grant {
-    Grant {
-        id: row.get("id"),
-        sub: Subject::from_stored(row.get("sub")),
-        project_id: ProjectId::from_stored(row.get("project_id")),
-        scopes: ScopeSet::from_stored(row.get::<Option<&str>, _>("scopes").unwrap_or("")),
-        created_at: ts(row, "created_at"),
-        last_used_at: ts(row, "last_used_at"),
-    }
+fn grant(row: &Row<'_>) -> rusqlite::Result<Grant> {
+    Ok(Grant {
+        id: row.get("id")?,
+        sub: Subject::from_stored(row.get("sub")?),
+        project_id: ProjectId::from_stored(row.get("project_id")?),
+        scopes: ScopeSet::from_stored(
+            row.get::<_, Option<String>>("scopes")?
+                .as_deref()
+                .unwrap_or(""),
+        ),
+        created_at: ts(row, "created_at")?,
+        last_used_at: ts(row, "last_used_at")?,
+    })
 }
 
-fn code(row: &SqliteRow) -> StoreResult<AuthorizationCode> {
+fn code(row: &Row<'_>) -> DbResult<AuthorizationCode> {
     let pkce = match (
-        row.get::<Option<String>, _>("code_challenge"),
-        row.get::<Option<&str>, _>("code_challenge_method"),
+        row.get::<_, Option<String>>("code_challenge")?,
+        row.get::<_, Option<String>>("code_challenge_method")?,
     ) {
         (Some(challenge), Some(m)) => Some(PkceChallenge {
             challenge,
-            method: ChallengeMethod::parse(m).ok_or_else(|| {
+            method: ChallengeMethod::parse(&m).ok_or_else(|| {
                 StoreError::Internal(format!("unknown code_challenge_method {m:?}"))
             })?,
         }),
         _ => None,
     };
     Ok(AuthorizationCode {
-        id: row.get("id"),
-        grant_id: row.get("grant_id"),
-        client_id: ClientId::from_stored(row.get("client_id")),
-        sub: Subject::from_stored(row.get("sub")),
-        redirect_uri: RedirectUri::from_stored(row.get("redirect_uri")),
-        scopes: ScopeSet::from_stored(row.get("scopes")),
-        access_type: access_type(row.get("access_type"))?,
-        issue_refresh_token: row.get("issue_refresh_token"),
+        id: row.get("id")?,
+        grant_id: row.get("grant_id")?,
+        client_id: ClientId::from_stored(row.get("client_id")?),
+        sub: Subject::from_stored(row.get("sub")?),
+        redirect_uri: RedirectUri::from_stored(row.get("redirect_uri")?),
+        scopes: ScopeSet::from_stored(&row.get::<_, String>("scopes")?),
+        access_type: access_type(&row.get::<_, String>("access_type")?)?,
+        issue_refresh_token: row.get("issue_refresh_token")?,
         pkce,
-        nonce: row.get("nonce"),
-        auth_time: ts(row, "auth_time"),
-        created_at: ts(row, "created_at"),
-        expires_at: ts(row, "expires_at"),
+        nonce: row.get("nonce")?,
+        auth_time: ts(row, "auth_time")?,
+        created_at: ts(row, "created_at")?,
+        expires_at: ts(row, "expires_at")?,
         used_at: row
-            .get::<Option<i64>, _>("used_at")
+            .get::<_, Option<i64>>("used_at")?
             .map(Timestamp::from_unix),
     })
 }
 
-fn access_token(row: &SqliteRow) -> StoreResult<AccessTokenRecord> {
+fn access_token(row: &Row<'_>) -> DbResult<AccessTokenRecord> {
     Ok(AccessTokenRecord {
-        id: row.get("id"),
-        grant_id: row.get("grant_id"),
-        client_id: ClientId::from_stored(row.get("client_id")),
-        sub: Subject::from_stored(row.get("sub")),
-        scopes: ScopeSet::from_stored(row.get("scopes")),
-        access_type: access_type(row.get("access_type"))?,
-        code_id: row.get("code_id"),
-        refresh_token_id: row.get("refresh_token_id"),
-        issued_at: ts(row, "issued_at"),
-        expires_at: ts(row, "expires_at"),
+        id: row.get("id")?,
+        grant_id: row.get("grant_id")?,
+        client_id: ClientId::from_stored(row.get("client_id")?),
+        sub: Subject::from_stored(row.get("sub")?),
+        scopes: ScopeSet::from_stored(&row.get::<_, String>("scopes")?),
+        access_type: access_type(&row.get::<_, String>("access_type")?)?,
+        code_id: row.get("code_id")?,
+        refresh_token_id: row.get("refresh_token_id")?,
+        issued_at: ts(row, "issued_at")?,
+        expires_at: ts(row, "expires_at")?,
     })
 }
 
-fn refresh_token(row: &SqliteRow) -> RefreshTokenRecord {
-    RefreshTokenRecord {
-        id: row.get("id"),
-        grant_id: row.get("grant_id"),
-        client_id: ClientId::from_stored(row.get("client_id")),
-        sub: Subject::from_stored(row.get("sub")),
-        scopes: ScopeSet::from_stored(row.get("scopes")),
-        code_id: row.get("code_id"),
-        created_at: ts(row, "created_at"),
-        last_used_at: ts(row, "last_used_at"),
+fn refresh_token(row: &Row<'_>) -> rusqlite::Result<RefreshTokenRecord> {
+    Ok(RefreshTokenRecord {
+        id: row.get("id")?,
+        grant_id: row.get("grant_id")?,
+        client_id: ClientId::from_stored(row.get("client_id")?),
+        sub: Subject::from_stored(row.get("sub")?),
+        scopes: ScopeSet::from_stored(&row.get::<_, String>("scopes")?),
+        code_id: row.get("code_id")?,
+        created_at: ts(row, "created_at")?,
+        last_used_at: ts(row, "last_used_at")?,
+    })
+}
+
+/// The first row of `rows`, if any, through `f` (for mappings that can fail in the store's
+/// terms, which `query_row` cannot carry).
+fn first<T>(
+    mut rows: rusqlite::Rows<'_>,
+    f: impl FnOnce(&Row<'_>) -> DbResult<T>,
+) -> DbResult<Option<T>> {
+    match rows.next()? {
+        Some(row) => Ok(Some(f(row)?)),
+        None => Ok(None),
     }
 }
 
@@ -125,32 +141,41 @@ struct AccessRow<'a> {
     refresh_token_id: Option<i64>,
 }
 
-/// Stores an access token inside the caller's transaction; returns its row id.
-async fn insert_access_token(
-    conn: &mut sqlx::SqliteConnection,
+/// Stores an access token inside the caller's write; returns its row id.
+fn insert_access_token(
+    c: &Connection,
     row: AccessRow<'_>,
     access: &NewAccessToken,
     now: Timestamp,
-) -> StoreResult<i64> {
-    let (id,): (i64,) = sqlx::query_as(
+) -> DbResult<i64> {
+    let mut stmt = c.prepare_cached(
         "INSERT INTO access_tokens (token_hash, grant_id, client_id, sub, scopes, access_type, code_id,
            refresh_token_id, issued_at, expires_at)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING id",
-    )
-    .bind(&access.hash.as_bytes()[..])
-    .bind(row.grant_id)
-    .bind(row.client_id.as_str())
-    .bind(row.sub.as_str())
-    .bind(access.scopes.to_string())
-    .bind(row.access_type.as_str())
-    .bind(row.code_id)
-    .bind(row.refresh_token_id)
-    .bind(now.as_unix())
-    .bind(access.expires_at.as_unix())
-    .fetch_one(conn)
-    .await
-    .map_err(map_err)?;
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10) RETURNING id",
+    )?;
+    let id = stmt.query_row(
+        params![
+            &access.hash.as_bytes()[..],
+            row.grant_id,
+            row.client_id.as_str(),
+            row.sub.as_str(),
+            access.scopes.to_string(),
+            row.access_type.as_str(),
+            row.code_id,
+            row.refresh_token_id,
+            now.as_unix(),
+            access.expires_at.as_unix(),
+        ],
+        |r| r.get(0),
+    )?;
     Ok(id)
+}
+
+/// Marks grant `grant_id` as used at `now`.
+fn touch_grant(c: &Connection, grant_id: i64, now: Timestamp) -> DbResult<()> {
+    c.prepare_cached("UPDATE grants SET last_used_at = ?2 WHERE id = ?1")?
+        .execute(params![grant_id, now.as_unix()])?;
+    Ok(())
 }
 
 #[async_trait]
@@ -162,113 +187,119 @@ impl GrantStore for SqliteStore {
         scopes: &ScopeSet,
         now: Timestamp,
     ) -> StoreResult<Grant> {
-        let mut tx = self.begin().await?;
-        let (id,): (i64,) = sqlx::query_as(
-            "INSERT INTO grants (sub, project_id, created_at, last_used_at) VALUES ($1, $2, $3, $3)
-             ON CONFLICT (sub, project_id) DO UPDATE SET last_used_at = excluded.last_used_at
-             RETURNING id",
-        )
-        .bind(sub.as_str())
-        .bind(project.as_str())
-        .bind(now.as_unix())
-        .fetch_one(&mut *tx)
-        .await
-        .map_err(map_err_for("user or project"))?;
+        let sub = sub.clone();
+        let project = project.clone();
         let list: Vec<&str> = scopes.iter().map(Scope::as_str).collect();
-        sqlx::query(
-            "INSERT INTO grant_scopes (grant_id, scope) SELECT $1, value FROM json_each($2) WHERE true
-             ON CONFLICT DO NOTHING",
-        )
-        .bind(id)
-        .bind(json_array(&list))
-        .execute(&mut *tx)
-        .await
-        .map_err(map_err)?;
-        let row = sqlx::query(concat!(grant_select!(), "WHERE g.id = $1"))
-            .bind(id)
-            .fetch_one(&mut *tx)
+        let scopes = json_array(&list);
+        self.db
+            .write(move |w| {
+                let id: i64 = w
+                    .prepare_cached(
+                        "INSERT INTO grants (sub, project_id, created_at, last_used_at) VALUES (?1, ?2, ?3, ?3)
+                         ON CONFLICT (sub, project_id) DO UPDATE SET last_used_at = excluded.last_used_at
+                         RETURNING id",
+                    )?
+                    .query_row(params![sub.as_str(), project.as_str(), now.as_unix()], |r| {
+                        r.get(0)
+                    })
+                    .map_err(named("user or project"))?;
+                w.prepare_cached(
+                    "INSERT INTO grant_scopes (grant_id, scope) SELECT ?1, value FROM json_each(?2) WHERE true
+                     ON CONFLICT DO NOTHING",
+                )?
+                .execute(params![id, scopes])?;
+                let grant = w
+                    .prepare_cached(concat!(grant_select!(), "WHERE g.id = ?1"))?
+                    .query_row(params![id], grant)?;
+                Ok(grant)
+            })
             .await
-            .map_err(map_err)?;
-        tx.commit().await.map_err(map_err)?;
-        Ok(grant(&row))
     }
 
     async fn find_grant(&self, sub: &Subject, project: &ProjectId) -> StoreResult<Option<Grant>> {
-        let row = sqlx::query(concat!(
-            grant_select!(),
-            "WHERE g.sub = $1 AND g.project_id = $2"
-        ))
-        .bind(sub.as_str())
-        .bind(project.as_str())
-        .fetch_optional(&self.reader)
-        .await
-        .map_err(map_err)?;
-        Ok(row.as_ref().map(grant))
+        self.db.read(|c| {
+            c.prepare_cached(concat!(
+                grant_select!(),
+                "WHERE g.sub = ?1 AND g.project_id = ?2"
+            ))?
+            .query_row(params![sub.as_str(), project.as_str()], grant)
+            .optional()
+        })
     }
 
     async fn list_grants(&self, sub: &Subject) -> StoreResult<Vec<Grant>> {
-        let rows = sqlx::query(concat!(
-            grant_select!(),
-            "WHERE g.sub = $1 ORDER BY g.created_at DESC, g.id DESC"
-        ))
-        .bind(sub.as_str())
-        .fetch_all(&self.reader)
-        .await
-        .map_err(map_err)?;
-        Ok(rows.iter().map(grant).collect())
+        self.db.read(|c| {
+            let mut stmt = c.prepare_cached(concat!(
+                grant_select!(),
+                "WHERE g.sub = ?1 ORDER BY g.created_at DESC, g.id DESC"
+            ))?;
+            let grants = stmt
+                .query_map(params![sub.as_str()], grant)?
+                .collect::<rusqlite::Result<Vec<_>>>()?;
+            Ok(grants)
+        })
     }
 
     async fn delete_grant(&self, grant_id: i64) -> StoreResult<bool> {
-        let r = sqlx::query("DELETE FROM grants WHERE id = $1")
-            .bind(grant_id)
-            .execute(&self.writer)
+        self.db
+            .write(move |w| {
+                let n = w
+                    .prepare_cached("DELETE FROM grants WHERE id = ?1")?
+                    .execute(params![grant_id])?;
+                Ok(n == 1)
+            })
             .await
-            .map_err(map_err)?;
-        Ok(r.rows_affected() == 1)
     }
 
     async fn insert_code(&self, c: NewCode, now: Timestamp) -> StoreResult<AuthorizationCode> {
-        let (challenge, method) = match &c.pkce {
-            Some(p) => (Some(p.challenge.as_str()), Some(p.method.as_str())),
-            None => (None, None),
-        };
-        let row = sqlx::query(concat!(
-            "INSERT INTO authorization_codes (code_hash, grant_id, client_id, sub, redirect_uri, scopes, access_type,
-               issue_refresh_token, code_challenge, code_challenge_method, nonce, auth_time, created_at, expires_at)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14) RETURNING ",
-            code_columns!()
-        ))
-        .bind(&c.hash.as_bytes()[..])
-        .bind(c.grant_id)
-        .bind(c.client_id.as_str())
-        .bind(c.sub.as_str())
-        .bind(c.redirect_uri.as_str())
-        .bind(c.scopes.to_string())
-        .bind(c.access_type.as_str())
-        .bind(c.issue_refresh_token)
-        .bind(challenge)
-        .bind(method)
-        .bind(&c.nonce)
-        .bind(c.auth_time.as_unix())
-        .bind(now.as_unix())
-        .bind(c.expires_at.as_unix())
-        .fetch_one(&self.writer)
-        .await
-        .map_err(map_err_for("grant"))?;
-        code(&row)
+        self.db
+            .write(move |w| {
+                let (challenge, method) = match &c.pkce {
+                    Some(p) => (Some(p.challenge.as_str()), Some(p.method.as_str())),
+                    None => (None, None),
+                };
+                let mut stmt = w.prepare_cached(concat!(
+                    "INSERT INTO authorization_codes (code_hash, grant_id, client_id, sub, redirect_uri, scopes, access_type,
+                       issue_refresh_token, code_challenge, code_challenge_method, nonce, auth_time, created_at, expires_at)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14) RETURNING ",
+                    code_columns!()
+                ))?;
+                let mut rows = stmt
+                    .query(params![
+                        &c.hash.as_bytes()[..],
+                        c.grant_id,
+                        c.client_id.as_str(),
+                        c.sub.as_str(),
+                        c.redirect_uri.as_str(),
+                        c.scopes.to_string(),
+                        c.access_type.as_str(),
+                        c.issue_refresh_token,
+                        challenge,
+                        method,
+                        &c.nonce,
+                        c.auth_time.as_unix(),
+                        now.as_unix(),
+                        c.expires_at.as_unix(),
+                    ])?;
+                // The INSERT runs on the first step: that is where a missing grant surfaces.
+                let row = rows
+                    .next()
+                    .map_err(named("grant"))?
+                    .ok_or(rusqlite::Error::QueryReturnedNoRows)?;
+                code(row)
+            })
+            .await
     }
 
     async fn find_code(&self, hash: &SecretHash) -> StoreResult<Option<AuthorizationCode>> {
-        let row = sqlx::query(concat!(
-            "SELECT ",
-            code_columns!(),
-            " FROM authorization_codes WHERE code_hash = $1"
-        ))
-        .bind(&hash.as_bytes()[..])
-        .fetch_optional(&self.reader)
-        .await
-        .map_err(map_err)?;
-        row.as_ref().map(code).transpose()
+        self.db.read(|c| {
+            let mut stmt = c.prepare_cached(concat!(
+                "SELECT ",
+                code_columns!(),
+                " FROM authorization_codes WHERE code_hash = ?1"
+            ))?;
+            first(stmt.query(params![&hash.as_bytes()[..]])?, code)
+        })
     }
 
     async fn redeem_code(
@@ -279,136 +310,128 @@ impl GrantStore for SqliteStore {
         limits: RefreshTokenLimits,
         now: Timestamp,
     ) -> StoreResult<Redemption> {
-        let mut tx = self.begin().await?;
-        let burned = sqlx::query(
-            "UPDATE authorization_codes SET used_at = $2 WHERE id = $1 AND used_at IS NULL",
-        )
-        .bind(c.id)
-        .bind(now.as_unix())
-        .execute(&mut *tx)
-        .await
-        .map_err(map_err)?;
-        if burned.rows_affected() != 1 {
-            // Rolled back on drop: nothing of this attempt is stored.
-            return Ok(Redemption::AlreadyUsed);
-        }
-        let refresh_token_id = match refresh {
-            Some(hash) => {
-                let (id,): (i64,) = sqlx::query_as(
-                    "INSERT INTO refresh_tokens (token_hash, grant_id, client_id, sub, scopes, code_id, created_at, last_used_at)
-                     VALUES ($1, $2, $3, $4, $5, $6, $7, $7) RETURNING id",
-                )
-                .bind(&hash.as_bytes()[..])
-                .bind(c.grant_id)
-                .bind(c.client_id.as_str())
-                .bind(c.sub.as_str())
-                .bind(c.scopes.to_string())
-                .bind(c.id)
-                .bind(now.as_unix())
-                .fetch_one(&mut *tx)
-                .await
-                .map_err(map_err)?;
-                // Past a limit the oldest tokens stop working, silently, as Google's do.
-                sqlx::query(
-                    "DELETE FROM refresh_tokens WHERE id IN (
-                       SELECT id FROM refresh_tokens WHERE sub = $1 AND client_id = $2 ORDER BY id DESC LIMIT -1 OFFSET $3)",
-                )
-                .bind(c.sub.as_str())
-                .bind(c.client_id.as_str())
-                .bind(i64::from(limits.per_client))
-                .execute(&mut *tx)
-                .await
-                .map_err(map_err)?;
-                sqlx::query(
-                    "DELETE FROM refresh_tokens WHERE id IN (
-                       SELECT id FROM refresh_tokens WHERE sub = $1 ORDER BY id DESC LIMIT -1 OFFSET $2)",
-                )
-                .bind(c.sub.as_str())
-                .bind(i64::from(limits.per_user))
-                .execute(&mut *tx)
-                .await
-                .map_err(map_err)?;
-                Some(id)
-            }
-            None => None,
-        };
-        let access_token_id = insert_access_token(
-            &mut tx,
-            AccessRow {
-                grant_id: c.grant_id,
-                client_id: &c.client_id,
-                sub: &c.sub,
-                access_type: c.access_type,
-                code_id: Some(c.id),
-                refresh_token_id,
-            },
-            &access,
-            now,
-        )
-        .await?;
-        sqlx::query("UPDATE grants SET last_used_at = $2 WHERE id = $1")
-            .bind(c.grant_id)
-            .bind(now.as_unix())
-            .execute(&mut *tx)
+        let code_id = c.id;
+        let grant_id = c.grant_id;
+        let client_id = c.client_id.clone();
+        let sub = c.sub.clone();
+        let scopes = c.scopes.clone();
+        let access_type = c.access_type;
+        self.db
+            .write(move |w| {
+                let burned = w
+                    .prepare_cached(
+                        "UPDATE authorization_codes SET used_at = ?2 WHERE id = ?1 AND used_at IS NULL",
+                    )?
+                    .execute(params![code_id, now.as_unix()])?;
+                if burned != 1 {
+                    // Nothing of this attempt is stored.
+                    w.roll_back();
+                    return Ok(Redemption::AlreadyUsed);
+                }
+                let refresh_token_id = match refresh {
+                    Some(hash) => {
+                        let id: i64 = w
+                            .prepare_cached(
+                                "INSERT INTO refresh_tokens (token_hash, grant_id, client_id, sub, scopes, code_id, created_at, last_used_at)
+                                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?7) RETURNING id",
+                            )?
+                            .query_row(
+                                params![
+                                    &hash.as_bytes()[..],
+                                    grant_id,
+                                    client_id.as_str(),
+                                    sub.as_str(),
+                                    scopes.to_string(),
+                                    code_id,
+                                    now.as_unix(),
+                                ],
+                                |r| r.get(0),
+                            )?;
+                        // Past a limit the oldest tokens stop working, silently, as Google's do.
+                        w.prepare_cached(
+                            "DELETE FROM refresh_tokens WHERE id IN (
+                               SELECT id FROM refresh_tokens WHERE sub = ?1 AND client_id = ?2 ORDER BY id DESC LIMIT -1 OFFSET ?3)",
+                        )?
+                        .execute(params![
+                            sub.as_str(),
+                            client_id.as_str(),
+                            i64::from(limits.per_client),
+                        ])?;
+                        w.prepare_cached(
+                            "DELETE FROM refresh_tokens WHERE id IN (
+                               SELECT id FROM refresh_tokens WHERE sub = ?1 ORDER BY id DESC LIMIT -1 OFFSET ?2)",
+                        )?
+                        .execute(params![sub.as_str(), i64::from(limits.per_user)])?;
+                        Some(id)
+                    }
+                    None => None,
+                };
+                let access_token_id = insert_access_token(
+                    w,
+                    AccessRow {
+                        grant_id,
+                        client_id: &client_id,
+                        sub: &sub,
+                        access_type,
+                        code_id: Some(code_id),
+                        refresh_token_id,
+                    },
+                    &access,
+                    now,
+                )?;
+                touch_grant(w, grant_id, now)?;
+                Ok(Redemption::Redeemed {
+                    access_token_id,
+                    refresh_token_id,
+                })
+            })
             .await
-            .map_err(map_err)?;
-        tx.commit().await.map_err(map_err)?;
-        Ok(Redemption::Redeemed {
-            access_token_id,
-            refresh_token_id,
-        })
     }
 
     async fn delete_code_tokens(&self, code_id: i64) -> StoreResult<u64> {
-        let mut tx = self.begin().await?;
-        let mut removed = 0;
-        for sql in [
-            "DELETE FROM access_tokens WHERE code_id = $1",
-            "DELETE FROM refresh_tokens WHERE code_id = $1",
-        ] {
-            removed += sqlx::query(sql)
-                .bind(code_id)
-                .execute(&mut *tx)
-                .await
-                .map_err(map_err)?
-                .rows_affected();
-        }
-        tx.commit().await.map_err(map_err)?;
-        Ok(removed)
+        self.db
+            .write(move |w| {
+                let mut removed = 0;
+                for sql in [
+                    "DELETE FROM access_tokens WHERE code_id = ?1",
+                    "DELETE FROM refresh_tokens WHERE code_id = ?1",
+                ] {
+                    removed += w.prepare_cached(sql)?.execute(params![code_id])? as u64;
+                }
+                Ok(removed)
+            })
+            .await
     }
 
     async fn find_access_token(&self, hash: &SecretHash) -> StoreResult<Option<AccessTokenRecord>> {
-        let row = sqlx::query(
-            "SELECT a.id, a.grant_id, a.client_id, a.sub, a.scopes, a.access_type, a.code_id, a.refresh_token_id,
-                    a.issued_at, a.expires_at
-             FROM access_tokens a
-             JOIN clients c ON c.client_id = a.client_id AND c.enabled
-             JOIN users u ON u.sub = a.sub AND NOT u.disabled
-             WHERE a.token_hash = $1",
-        )
-        .bind(&hash.as_bytes()[..])
-        .fetch_optional(&self.reader)
-        .await
-        .map_err(map_err)?;
-        row.as_ref().map(access_token).transpose()
+        self.db.read(|c| {
+            let mut stmt = c.prepare_cached(
+                "SELECT a.id, a.grant_id, a.client_id, a.sub, a.scopes, a.access_type, a.code_id, a.refresh_token_id,
+                        a.issued_at, a.expires_at
+                 FROM access_tokens a
+                 JOIN clients c ON c.client_id = a.client_id AND c.enabled
+                 JOIN users u ON u.sub = a.sub AND NOT u.disabled
+                 WHERE a.token_hash = ?1",
+            )?;
+            first(stmt.query(params![&hash.as_bytes()[..]])?, access_token)
+        })
     }
 
     async fn find_refresh_token(
         &self,
         hash: &SecretHash,
     ) -> StoreResult<Option<RefreshTokenRecord>> {
-        let row = sqlx::query(
-            "SELECT r.id, r.grant_id, r.client_id, r.sub, r.scopes, r.code_id, r.created_at, r.last_used_at
-             FROM refresh_tokens r
-             JOIN clients c ON c.client_id = r.client_id AND c.enabled
-             JOIN users u ON u.sub = r.sub AND NOT u.disabled
-             WHERE r.token_hash = $1",
-        )
-        .bind(&hash.as_bytes()[..])
-        .fetch_optional(&self.reader)
-        .await
-        .map_err(map_err)?;
-        Ok(row.as_ref().map(refresh_token))
+        self.db.read(|c| {
+            c.prepare_cached(
+                "SELECT r.id, r.grant_id, r.client_id, r.sub, r.scopes, r.code_id, r.created_at, r.last_used_at
+                 FROM refresh_tokens r
+                 JOIN clients c ON c.client_id = r.client_id AND c.enabled
+                 JOIN users u ON u.sub = r.sub AND NOT u.disabled
+                 WHERE r.token_hash = ?1",
+            )?
+            .query_row(params![&hash.as_bytes()[..]], refresh_token)
+            .optional()
+        })
     }
 
     async fn insert_refreshed_access_token(
@@ -417,85 +440,89 @@ impl GrantStore for SqliteStore {
         access: NewAccessToken,
         now: Timestamp,
     ) -> StoreResult<Option<i64>> {
-        let mut tx = self.begin().await?;
-        let live = sqlx::query("UPDATE refresh_tokens SET last_used_at = $2 WHERE id = $1")
-            .bind(refresh.id)
-            .bind(now.as_unix())
-            .execute(&mut *tx)
+        let refresh_id = refresh.id;
+        let touch = last_use_is_stale(refresh.last_used_at, now);
+        self.db
+            .write(move |w| {
+                // Copies who and what from the refresh token's row, if it is still there (a
+                // revocation deletes it, with its grant); with one writer nothing can delete it
+                // between this check and the commit.
+                let id = w
+                    .prepare_cached(
+                        "INSERT INTO access_tokens (token_hash, grant_id, client_id, sub, scopes, access_type,
+                           code_id, refresh_token_id, issued_at, expires_at)
+                         SELECT ?1, r.grant_id, r.client_id, r.sub, ?2, 'offline', r.code_id, r.id, ?3, ?4
+                         FROM refresh_tokens r WHERE r.id = ?5
+                         RETURNING id",
+                    )?
+                    .query_row(
+                        params![
+                            &access.hash.as_bytes()[..],
+                            access.scopes.to_string(),
+                            now.as_unix(),
+                            access.expires_at.as_unix(),
+                            refresh_id
+                        ],
+                        |r| r.get::<_, i64>(0),
+                    )
+                    .optional()?;
+                if id.is_some() && touch {
+                    // At most once a minute per token: see `LAST_USED_GRANULARITY_SECS`.
+                    w.prepare_cached("UPDATE refresh_tokens SET last_used_at = ?2 WHERE id = ?1")?
+                        .execute(params![refresh_id, now.as_unix()])?;
+                    w.prepare_cached(
+                        "UPDATE grants SET last_used_at = ?2
+                         WHERE id = (SELECT grant_id FROM refresh_tokens WHERE id = ?1)",
+                    )?
+                    .execute(params![refresh_id, now.as_unix()])?;
+                }
+                Ok(id)
+            })
             .await
-            .map_err(map_err)?;
-        if live.rows_affected() != 1 {
-            return Ok(None);
-        }
-        let id = insert_access_token(
-            &mut tx,
-            AccessRow {
-                grant_id: refresh.grant_id,
-                client_id: &refresh.client_id,
-                sub: &refresh.sub,
-                access_type: AccessType::Offline,
-                code_id: refresh.code_id,
-                refresh_token_id: Some(refresh.id),
-            },
-            &access,
-            now,
-        )
-        .await?;
-        sqlx::query("UPDATE grants SET last_used_at = $2 WHERE id = $1")
-            .bind(refresh.grant_id)
-            .bind(now.as_unix())
-            .execute(&mut *tx)
-            .await
-            .map_err(map_err)?;
-        tx.commit().await.map_err(map_err)?;
-        Ok(Some(id))
     }
 
     async fn has_refresh_token(&self, sub: &Subject, client: &ClientId) -> StoreResult<bool> {
-        let row =
-            sqlx::query("SELECT 1 FROM refresh_tokens WHERE sub = $1 AND client_id = $2 LIMIT 1")
-                .bind(sub.as_str())
-                .bind(client.as_str())
-                .fetch_optional(&self.reader)
-                .await
-                .map_err(map_err)?;
-        Ok(row.is_some())
+        self.db.read(|c| {
+            let found = c
+                .prepare_cached(
+                    "SELECT 1 FROM refresh_tokens WHERE sub = ?1 AND client_id = ?2 LIMIT 1",
+                )?
+                .exists(params![sub.as_str(), client.as_str()])?;
+            Ok(found)
+        })
     }
 
     async fn delete_expired(&self, now: Timestamp, code_retention_secs: i64) -> StoreResult<u64> {
-        let mut tx = self.begin().await?;
-        let mut removed = 0;
-        let steps: [(&'static str, i64); 5] = [
-            (
-                "DELETE FROM access_tokens WHERE expires_at <= $1",
-                now.as_unix(),
-            ),
-            (
-                "DELETE FROM authorization_codes WHERE expires_at <= $1",
-                now.as_unix() - code_retention_secs,
-            ),
-            (
-                "DELETE FROM browser_sessions WHERE expires_at <= $1",
-                now.as_unix(),
-            ),
-            (
-                "DELETE FROM pending_authorizations WHERE expires_at <= $1",
-                now.as_unix(),
-            ),
-            (
-                "DELETE FROM signin_failures WHERE at < $1",
-                now.as_unix() - FAILURE_RETENTION_SECS,
-            ),
-        ];
-        for (sql, before) in steps {
-            removed += sqlx::query(sql)
-                .bind(before)
-                .execute(&mut *tx)
-                .await
-                .map_err(map_err)?
-                .rows_affected();
-        }
-        tx.commit().await.map_err(map_err)?;
-        Ok(removed)
+        self.db
+            .write(move |w| {
+                let mut removed = 0;
+                let steps: [(&'static str, i64); 5] = [
+                    (
+                        "DELETE FROM access_tokens WHERE expires_at <= ?1",
+                        now.as_unix(),
+                    ),
+                    (
+                        "DELETE FROM authorization_codes WHERE expires_at <= ?1",
+                        now.as_unix() - code_retention_secs,
+                    ),
+                    (
+                        "DELETE FROM browser_sessions WHERE expires_at <= ?1",
+                        now.as_unix(),
+                    ),
+                    (
+                        "DELETE FROM pending_authorizations WHERE expires_at <= ?1",
+                        now.as_unix(),
+                    ),
+                    (
+                        "DELETE FROM signin_failures WHERE at < ?1",
+                        now.as_unix() - FAILURE_RETENTION_SECS,
+                    ),
+                ];
+                for (sql, before) in steps {
+                    removed += w.prepare_cached(sql)?.execute(params![before])? as u64;
+                }
+                Ok(removed)
+            })
+            .await
     }
 }

@@ -1,8 +1,9 @@
 //! Schema migrations: embedded SQL files applied in order, each in its own transaction.
 
 use keyway_core::store::{StoreError, StoreResult};
+use rusqlite::Connection;
 
-use crate::{SqliteStore, map_err};
+use crate::{DbResult, SqliteStore};
 
 /// `(version, description, sql)`, oldest first.
 const MIGRATIONS: &[(i64, &str, &str)] = &[
@@ -26,23 +27,23 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
 /// The newest schema version this build knows.
 pub const LATEST_VERSION: i64 = 3;
 
+fn current_version(c: &Connection) -> DbResult<i64> {
+    c.execute_batch(
+        "CREATE TABLE IF NOT EXISTS keyway_schema_migrations (
+            version INTEGER PRIMARY KEY, description TEXT NOT NULL, applied_at INTEGER NOT NULL
+        ) STRICT",
+    )?;
+    Ok(c.query_row(
+        "SELECT COALESCE(MAX(version), 0) FROM keyway_schema_migrations",
+        [],
+        |r| r.get(0),
+    )?)
+}
+
 impl SqliteStore {
     /// The schema version recorded in the database (0 for an empty one).
     pub async fn schema_version(&self) -> StoreResult<i64> {
-        sqlx::raw_sql(
-            "CREATE TABLE IF NOT EXISTS keyway_schema_migrations (
-                version INTEGER PRIMARY KEY, description TEXT NOT NULL, applied_at INTEGER NOT NULL
-            ) STRICT",
-        )
-        .execute(&self.writer)
-        .await
-        .map_err(map_err)?;
-        let (v,): (i64,) =
-            sqlx::query_as("SELECT COALESCE(MAX(version), 0) FROM keyway_schema_migrations")
-                .fetch_one(&self.writer)
-                .await
-                .map_err(map_err)?;
-        Ok(v)
+        self.db.write(|w| current_version(w)).await
     }
 
     /// Applies every pending migration; returns how many ran. A database from a newer build is
@@ -56,30 +57,28 @@ impl SqliteStore {
             });
         }
         let mut applied = 0;
-        for (version, description, sql) in MIGRATIONS.iter().filter(|(v, ..)| *v > current) {
-            let mut tx = self.begin().await?;
-            // Re-check under the write lock: another process may have migrated meanwhile.
-            let (now_at,): (i64,) =
-                sqlx::query_as("SELECT COALESCE(MAX(version), 0) FROM keyway_schema_migrations")
-                    .fetch_one(&mut *tx)
-                    .await
-                    .map_err(map_err)?;
-            if now_at >= *version {
-                continue;
+        for &(version, description, sql) in MIGRATIONS.iter().filter(|(v, ..)| *v > current) {
+            // Each migration is one write: the version is re-checked under the write lock,
+            // since another process may have migrated meanwhile.
+            let ran = self
+                .db
+                .write(move |w| {
+                    if current_version(w)? >= version {
+                        return Ok(false);
+                    }
+                    w.execute_batch(sql)?;
+                    w.execute(
+                        "INSERT INTO keyway_schema_migrations (version, description, applied_at)
+                         VALUES (?1, ?2, unixepoch())",
+                        rusqlite::params![version, description],
+                    )?;
+                    Ok(true)
+                })
+                .await?;
+            if ran {
+                tracing::info!(version, description, "applied migration");
+                applied += 1;
             }
-            sqlx::raw_sql(*sql)
-                .execute(&mut *tx)
-                .await
-                .map_err(map_err)?;
-            sqlx::query("INSERT INTO keyway_schema_migrations (version, description, applied_at) VALUES ($1, $2, unixepoch())")
-                .bind(version)
-                .bind(description)
-                .execute(&mut *tx)
-                .await
-                .map_err(map_err)?;
-            tx.commit().await.map_err(map_err)?;
-            tracing::info!(version, description, "applied migration");
-            applied += 1;
         }
         Ok(applied)
     }

@@ -7,10 +7,9 @@ use keyway_core::ids::Subject;
 use keyway_core::pending::{NewPending, PendingAuthorization};
 use keyway_core::secret::SecretHash;
 use keyway_core::store::{PendingStore, StoreError, StoreResult};
-use sqlx::Row;
-use sqlx::sqlite::SqliteRow;
+use rusqlite::params;
 
-use crate::{SqliteStore, map_err, map_err_for};
+use crate::{DbError, DbResult, Optional, SqliteStore, named};
 
 macro_rules! pending_columns {
     () => {
@@ -18,23 +17,25 @@ macro_rules! pending_columns {
     };
 }
 
-fn hash(row: &SqliteRow, col: &str) -> StoreResult<SecretHash> {
-    SecretHash::from_slice(row.get(col))
-        .ok_or_else(|| StoreError::Internal(format!("pending request {col} of the wrong length")))
+fn hash(row: &rusqlite::Row<'_>, col: &str) -> DbResult<SecretHash> {
+    let bytes: Vec<u8> = row.get(col)?;
+    Ok(SecretHash::from_slice(&bytes).ok_or_else(|| {
+        StoreError::Internal(format!("pending request {col} of the wrong length"))
+    })?)
 }
 
-fn pending(row: &SqliteRow) -> StoreResult<PendingAuthorization> {
+fn pending(row: &rusqlite::Row<'_>) -> DbResult<PendingAuthorization> {
     Ok(PendingAuthorization {
-        id: row.get("id"),
+        id: row.get("id")?,
         handle_hash: hash(row, "handle_hash")?,
         csrf_hash: hash(row, "csrf_hash")?,
-        session_id: row.get("session_id"),
-        request_json: row.get("request_json"),
+        session_id: row.get("session_id")?,
+        request_json: row.get("request_json")?,
         sub: row
-            .get::<Option<String>, _>("sub")
+            .get::<_, Option<String>>("sub")?
             .map(Subject::from_stored),
-        created_at: Timestamp::from_unix(row.get("created_at")),
-        expires_at: Timestamp::from_unix(row.get("expires_at")),
+        created_at: Timestamp::from_unix(row.get("created_at")?),
+        expires_at: Timestamp::from_unix(row.get("expires_at")?),
     })
 }
 
@@ -45,25 +46,32 @@ impl PendingStore for SqliteStore {
         p: NewPending,
         now: Timestamp,
     ) -> StoreResult<PendingAuthorization> {
-        let row = sqlx::query(concat!(
-            "INSERT INTO pending_authorizations (handle_hash, csrf_hash, session_id, request_json, created_at, expires_at)
-             VALUES ($1, $2, $3, $4, $5, $6) RETURNING ",
-            pending_columns!()
-        ))
-        .bind(&p.handle_hash.as_bytes()[..])
-        .bind(&p.csrf_hash.as_bytes()[..])
-        .bind(p.session_id)
-        .bind(&p.request_json)
-        .bind(now.as_unix())
-        .bind(p.expires_at.as_unix())
-        .fetch_one(&self.writer)
-        .await
-        .map_err(|e| match map_err(e) {
-            StoreError::Conflict(_) => StoreError::Conflict("pending request"),
-            StoreError::Missing(_) => StoreError::Missing("session"),
-            other => other,
-        })?;
-        pending(&row)
+        let now = now.as_unix();
+        self.db
+            .write(move |w| {
+                w.prepare_cached(concat!(
+                    "INSERT INTO pending_authorizations (handle_hash, csrf_hash, session_id, request_json, created_at, expires_at)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6) RETURNING ",
+                    pending_columns!()
+                ))?
+                .query_row(
+                    params![
+                        &p.handle_hash.as_bytes()[..],
+                        &p.csrf_hash.as_bytes()[..],
+                        p.session_id,
+                        p.request_json,
+                        now,
+                        p.expires_at.as_unix(),
+                    ],
+                    |r| Ok(pending(r)),
+                )
+                .map_err(|e| match DbError::from(e).into_store() {
+                    StoreError::Conflict(_) => StoreError::Conflict("pending request"),
+                    StoreError::Missing(_) => StoreError::Missing("session"),
+                    other => other,
+                })?
+            })
+            .await
     }
 
     async fn find_pending(
@@ -71,17 +79,18 @@ impl PendingStore for SqliteStore {
         handle: &SecretHash,
         now: Timestamp,
     ) -> StoreResult<Option<PendingAuthorization>> {
-        let row = sqlx::query(concat!(
-            "SELECT ",
-            pending_columns!(),
-            " FROM pending_authorizations WHERE handle_hash = $1 AND expires_at > $2"
-        ))
-        .bind(&handle.as_bytes()[..])
-        .bind(now.as_unix())
-        .fetch_optional(&self.reader)
-        .await
-        .map_err(map_err)?;
-        row.as_ref().map(pending).transpose()
+        self.db.read(|c| {
+            c.prepare_cached(concat!(
+                "SELECT ",
+                pending_columns!(),
+                " FROM pending_authorizations WHERE handle_hash = ?1 AND expires_at > ?2"
+            ))?
+            .query_row(params![&handle.as_bytes()[..], now.as_unix()], |r| {
+                Ok(pending(r))
+            })
+            .optional()?
+            .transpose()
+        })
     }
 
     async fn update_pending_account(
@@ -89,23 +98,32 @@ impl PendingStore for SqliteStore {
         handle: &SecretHash,
         sub: &Subject,
     ) -> StoreResult<bool> {
-        let r = sqlx::query("UPDATE pending_authorizations SET sub = $2 WHERE handle_hash = $1")
-            .bind(&handle.as_bytes()[..])
-            .bind(sub.as_str())
-            .execute(&self.writer)
+        let handle = *handle;
+        let sub = sub.as_str().to_owned();
+        self.db
+            .write(move |w| {
+                let n = w
+                    .prepare_cached(
+                        "UPDATE pending_authorizations SET sub = ?2 WHERE handle_hash = ?1",
+                    )?
+                    .execute(params![&handle.as_bytes()[..], sub])
+                    .map_err(named("user"))?;
+                Ok(n == 1)
+            })
             .await
-            .map_err(map_err_for("user"))?;
-        Ok(r.rows_affected() == 1)
     }
 
     async fn delete_pending(&self, handle: &SecretHash) -> StoreResult<bool> {
-        // The writer runs one statement at a time: the first DELETE takes the row, every later
-        // one finds nothing.
-        let r = sqlx::query("DELETE FROM pending_authorizations WHERE handle_hash = $1")
-            .bind(&handle.as_bytes()[..])
-            .execute(&self.writer)
+        let handle = *handle;
+        self.db
+            .write(move |w| {
+                // The writer runs one write at a time: the first DELETE takes the row, every
+                // later one finds nothing.
+                let n = w
+                    .prepare_cached("DELETE FROM pending_authorizations WHERE handle_hash = ?1")?
+                    .execute(params![&handle.as_bytes()[..]])?;
+                Ok(n == 1)
+            })
             .await
-            .map_err(map_err)?;
-        Ok(r.rows_affected() == 1)
     }
 }

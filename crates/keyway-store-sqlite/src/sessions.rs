@@ -6,9 +6,9 @@ use keyway_core::ids::Subject;
 use keyway_core::secret::SecretHash;
 use keyway_core::session::{BrowserSession, SessionAccount};
 use keyway_core::store::{SessionStore, StoreResult};
-use sqlx::Row;
+use rusqlite::params;
 
-use crate::{SqliteStore, map_err, map_err_for};
+use crate::{SqliteStore, named};
 
 #[async_trait]
 impl SessionStore for SqliteStore {
@@ -18,15 +18,15 @@ impl SessionStore for SqliteStore {
         now: Timestamp,
         expires_at: Timestamp,
     ) -> StoreResult<i64> {
-        let (id,): (i64,) =
-            sqlx::query_as("INSERT INTO browser_sessions (session_hash, created_at, expires_at) VALUES ($1, $2, $3) RETURNING id")
-                .bind(&hash.as_bytes()[..])
-                .bind(now.as_unix())
-                .bind(expires_at.as_unix())
-                .fetch_one(&self.writer)
-                .await
-                .map_err(map_err_for("session"))?;
-        Ok(id)
+        let (now, expires_at) = (now.as_unix(), expires_at.as_unix());
+        self.db
+            .write(move |w| {
+                w
+                    .prepare_cached("INSERT INTO browser_sessions (session_hash, created_at, expires_at) VALUES (?1, ?2, ?3) RETURNING id")?
+                    .query_row(params![&hash.as_bytes()[..], now, expires_at], |r| r.get(0))
+                    .map_err(named("session"))
+            })
+            .await
     }
 
     async fn find_session(
@@ -34,48 +34,51 @@ impl SessionStore for SqliteStore {
         hash: &SecretHash,
         now: Timestamp,
     ) -> StoreResult<Option<BrowserSession>> {
-        let rows = sqlx::query(
-            "SELECT s.id, s.created_at, s.expires_at, a.sub, a.authuser, a.signed_in_at
-             FROM browser_sessions s LEFT JOIN session_accounts a ON a.session_id = s.id
-             WHERE s.session_hash = $1 AND s.expires_at > $2
-             ORDER BY a.authuser",
-        )
-        .bind(&hash.as_bytes()[..])
-        .bind(now.as_unix())
-        .fetch_all(&self.reader)
-        .await
-        .map_err(map_err)?;
-        let Some(first) = rows.first() else {
-            return Ok(None);
-        };
-        let accounts = rows
-            .iter()
-            .filter_map(|r| {
-                let sub: Option<String> = r.get("sub");
-                sub.map(|sub| SessionAccount {
-                    sub: Subject::from_stored(sub),
-                    authuser: u32::try_from(r.get::<i64, _>("authuser")).unwrap_or(u32::MAX),
-                    signed_in_at: Timestamp::from_unix(r.get("signed_in_at")),
-                })
-            })
-            .collect();
-        Ok(Some(BrowserSession {
-            id: first.get("id"),
-            accounts,
-            created_at: Timestamp::from_unix(first.get("created_at")),
-            expires_at: Timestamp::from_unix(first.get("expires_at")),
-        }))
+        self.db.read(|c| {
+            let mut stmt = c.prepare_cached(
+                "SELECT s.id, s.created_at, s.expires_at, a.sub, a.authuser, a.signed_in_at
+                 FROM browser_sessions s LEFT JOIN session_accounts a ON a.session_id = s.id
+                 WHERE s.session_hash = ?1 AND s.expires_at > ?2
+                 ORDER BY a.authuser",
+            )?;
+            let mut rows = stmt.query(params![&hash.as_bytes()[..], now.as_unix()])?;
+            let mut session: Option<BrowserSession> = None;
+            while let Some(r) = rows.next()? {
+                let s = match &mut session {
+                    Some(s) => s,
+                    None => session.insert(BrowserSession {
+                        id: r.get("id")?,
+                        accounts: Vec::new(),
+                        created_at: Timestamp::from_unix(r.get("created_at")?),
+                        expires_at: Timestamp::from_unix(r.get("expires_at")?),
+                    }),
+                };
+                // A session without accounts is one row whose account columns are NULL.
+                if let Some(sub) = r.get::<_, Option<String>>("sub")? {
+                    s.accounts.push(SessionAccount {
+                        sub: Subject::from_stored(sub),
+                        authuser: u32::try_from(r.get::<_, i64>("authuser")?).unwrap_or(u32::MAX),
+                        signed_in_at: Timestamp::from_unix(r.get("signed_in_at")?),
+                    });
+                }
+            }
+            Ok(session)
+        })
     }
 
     async fn update_session_id(&self, old: &SecretHash, new: SecretHash) -> StoreResult<bool> {
-        let r =
-            sqlx::query("UPDATE browser_sessions SET session_hash = $2 WHERE session_hash = $1")
-                .bind(&old.as_bytes()[..])
-                .bind(&new.as_bytes()[..])
-                .execute(&self.writer)
-                .await
-                .map_err(map_err_for("session"))?;
-        Ok(r.rows_affected() == 1)
+        let old = *old;
+        self.db
+            .write(move |w| {
+                let n = w
+                    .prepare_cached(
+                        "UPDATE browser_sessions SET session_hash = ?2 WHERE session_hash = ?1",
+                    )?
+                    .execute(params![&old.as_bytes()[..], &new.as_bytes()[..]])
+                    .map_err(named("session"))?;
+                Ok(n == 1)
+            })
+            .await
     }
 
     async fn insert_session_account(
@@ -84,38 +87,45 @@ impl SessionStore for SqliteStore {
         sub: &Subject,
         now: Timestamp,
     ) -> StoreResult<u32> {
-        let mut tx = self.begin().await?;
-        let (authuser,): (i64,) = sqlx::query_as(
-            "INSERT INTO session_accounts (session_id, sub, authuser, signed_in_at)
-             VALUES ($1, $2, (SELECT COALESCE(MAX(authuser) + 1, 0) FROM session_accounts WHERE session_id = $1), $3)
-             ON CONFLICT (session_id, sub) DO UPDATE SET signed_in_at = excluded.signed_in_at
-             RETURNING authuser",
-        )
-        .bind(session_id)
-        .bind(sub.as_str())
-        .bind(now.as_unix())
-        .fetch_one(&mut *tx)
-        .await
-        .map_err(map_err_for("session or user"))?;
-        tx.commit().await.map_err(map_err)?;
-        Ok(u32::try_from(authuser).unwrap_or(u32::MAX))
+        let sub = sub.as_str().to_owned();
+        let now = now.as_unix();
+        self.db
+            .write(move |w| {
+                let authuser: i64 = w
+                    .prepare_cached(
+                        "INSERT INTO session_accounts (session_id, sub, authuser, signed_in_at)
+                         VALUES (?1, ?2, (SELECT COALESCE(MAX(authuser) + 1, 0) FROM session_accounts WHERE session_id = ?1), ?3)
+                         ON CONFLICT (session_id, sub) DO UPDATE SET signed_in_at = excluded.signed_in_at
+                         RETURNING authuser",
+                    )?
+                    .query_row(params![session_id, sub, now], |r| r.get(0))
+                    .map_err(named("session or user"))?;
+                Ok(u32::try_from(authuser).unwrap_or(u32::MAX))
+            })
+            .await
     }
 
     async fn delete_session(&self, hash: &SecretHash) -> StoreResult<bool> {
-        let r = sqlx::query("DELETE FROM browser_sessions WHERE session_hash = $1")
-            .bind(&hash.as_bytes()[..])
-            .execute(&self.writer)
+        let hash = *hash;
+        self.db
+            .write(move |w| {
+                let n = w
+                    .prepare_cached("DELETE FROM browser_sessions WHERE session_hash = ?1")?
+                    .execute(params![&hash.as_bytes()[..]])?;
+                Ok(n == 1)
+            })
             .await
-            .map_err(map_err)?;
-        Ok(r.rows_affected() == 1)
     }
 
     async fn delete_user_sessions(&self, sub: &Subject) -> StoreResult<u64> {
-        let r = sqlx::query("DELETE FROM session_accounts WHERE sub = $1")
-            .bind(sub.as_str())
-            .execute(&self.writer)
+        let sub = sub.as_str().to_owned();
+        self.db
+            .write(move |w| {
+                let n = w
+                    .prepare_cached("DELETE FROM session_accounts WHERE sub = ?1")?
+                    .execute(params![sub])?;
+                Ok(n as u64)
+            })
             .await
-            .map_err(map_err)?;
-        Ok(r.rows_affected())
     }
 }

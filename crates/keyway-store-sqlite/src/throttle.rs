@@ -3,13 +3,14 @@
 use async_trait::async_trait;
 use keyway_core::Timestamp;
 use keyway_core::store::{StoreResult, ThrottleStore};
+use rusqlite::params;
 
-use crate::{SqliteStore, map_err};
+use crate::SqliteStore;
 
 /// How long a failure is kept (a day); the expired-row sweep deletes older ones.
 pub(crate) const FAILURE_RETENTION_SECS: i64 = 86_400;
 
-const COUNT: &str = "SELECT COUNT(*) FROM signin_failures WHERE key = $1 AND at >= $2";
+const COUNT: &str = "SELECT COUNT(*) FROM signin_failures WHERE key = ?1 AND at >= ?2";
 
 fn count(n: i64) -> u32 {
     u32::try_from(n).unwrap_or(u32::MAX)
@@ -23,41 +24,39 @@ impl ThrottleStore for SqliteStore {
         now: Timestamp,
         since: Timestamp,
     ) -> StoreResult<u32> {
-        // Insert and count under the write lock: concurrent failures queue, none is lost, and
-        // each count includes every failure recorded before it.
-        let mut tx = self.begin().await?;
-        sqlx::query("INSERT INTO signin_failures (key, at) VALUES ($1, $2)")
-            .bind(key)
-            .bind(now.as_unix())
-            .execute(&mut *tx)
+        // Insert and count in one write: concurrent failures queue, none is lost, and each
+        // count includes every failure recorded before it.
+        let key = key.to_owned();
+        let (now, since) = (now.as_unix(), since.as_unix());
+        self.db
+            .write(move |w| {
+                w.prepare_cached("INSERT INTO signin_failures (key, at) VALUES (?1, ?2)")?
+                    .execute(params![key, now])?;
+                let n: i64 = w
+                    .prepare_cached(COUNT)?
+                    .query_row(params![key, since], |r| r.get(0))?;
+                Ok(count(n))
+            })
             .await
-            .map_err(map_err)?;
-        let (n,): (i64,) = sqlx::query_as(COUNT)
-            .bind(key)
-            .bind(since.as_unix())
-            .fetch_one(&mut *tx)
-            .await
-            .map_err(map_err)?;
-        tx.commit().await.map_err(map_err)?;
-        Ok(count(n))
     }
 
     async fn count_failures(&self, key: &str, since: Timestamp) -> StoreResult<u32> {
-        let (n,): (i64,) = sqlx::query_as(COUNT)
-            .bind(key)
-            .bind(since.as_unix())
-            .fetch_one(&self.reader)
-            .await
-            .map_err(map_err)?;
-        Ok(count(n))
+        self.db.read(|c| {
+            let n: i64 = c
+                .prepare_cached(COUNT)?
+                .query_row(params![key, since.as_unix()], |r| r.get(0))?;
+            Ok(count(n))
+        })
     }
 
     async fn delete_failures(&self, key: &str) -> StoreResult<()> {
-        sqlx::query("DELETE FROM signin_failures WHERE key = $1")
-            .bind(key)
-            .execute(&self.writer)
+        let key = key.to_owned();
+        self.db
+            .write(move |w| {
+                w.prepare_cached("DELETE FROM signin_failures WHERE key = ?1")?
+                    .execute(params![key])?;
+                Ok(())
+            })
             .await
-            .map_err(map_err)?;
-        Ok(())
     }
 }

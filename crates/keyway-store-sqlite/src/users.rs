@@ -6,10 +6,9 @@ use keyway_core::ids::{Email, Subject};
 use keyway_core::password::PasswordHash;
 use keyway_core::store::{StoreResult, UserStore};
 use keyway_core::user::{NewUser, User};
-use sqlx::Row;
-use sqlx::sqlite::SqliteRow;
+use rusqlite::params;
 
-use crate::{SqliteStore, map_err, map_err_for};
+use crate::{Optional, SqliteStore, named};
 
 macro_rules! columns {
     () => {
@@ -17,67 +16,73 @@ macro_rules! columns {
     };
 }
 
-fn user(row: &SqliteRow) -> User {
-    User {
-        sub: Subject::from_stored(row.get("sub")),
-        email: Email::from_stored(row.get("email")),
-        email_verified: row.get("email_verified"),
-        name: row.get("name"),
-        password_hash: PasswordHash::from_stored(row.get("password_hash")),
-        disabled: row.get("disabled"),
-        created_at: Timestamp::from_unix(row.get("created_at")),
-    }
+fn user(row: &rusqlite::Row<'_>) -> rusqlite::Result<User> {
+    Ok(User {
+        sub: Subject::from_stored(row.get("sub")?),
+        email: Email::from_stored(row.get("email")?),
+        email_verified: row.get("email_verified")?,
+        name: row.get("name")?,
+        password_hash: PasswordHash::from_stored(row.get("password_hash")?),
+        disabled: row.get("disabled")?,
+        created_at: Timestamp::from_unix(row.get("created_at")?),
+    })
 }
 
 #[async_trait]
 impl UserStore for SqliteStore {
     async fn insert_user(&self, u: NewUser, now: Timestamp) -> StoreResult<User> {
-        let row = sqlx::query(concat!(
-            "INSERT INTO users (",
-            columns!(),
-            ") VALUES ($1, $2, $3, $4, $5, 0, $6) RETURNING ",
-            columns!()
-        ))
-        .bind(u.sub.as_str())
-        .bind(u.email.as_str())
-        .bind(u.email_verified)
-        .bind(&u.name)
-        .bind(u.password_hash.as_str())
-        .bind(now.as_unix())
-        .fetch_one(&self.writer)
-        .await
-        .map_err(map_err_for("user"))?;
-        Ok(user(&row))
+        let now = now.as_unix();
+        self.db
+            .write(move |w| {
+                let mut stmt = w.prepare_cached(concat!(
+                    "INSERT INTO users (",
+                    columns!(),
+                    ") VALUES (?1, ?2, ?3, ?4, ?5, 0, ?6) RETURNING ",
+                    columns!()
+                ))?;
+                stmt.query_row(
+                    params![
+                        u.sub.as_str(),
+                        u.email.as_str(),
+                        u.email_verified,
+                        u.name,
+                        u.password_hash.as_str(),
+                        now,
+                    ],
+                    user,
+                )
+                .map_err(named("user"))
+            })
+            .await
     }
 
     async fn find_user_by_email(&self, email: &Email) -> StoreResult<Option<User>> {
-        let row = sqlx::query(concat!(
-            "SELECT ",
-            columns!(),
-            " FROM users WHERE email = $1"
-        ))
-        .bind(email.as_str())
-        .fetch_optional(&self.reader)
-        .await
-        .map_err(map_err)?;
-        Ok(row.as_ref().map(user))
+        self.db.read(|c| {
+            let mut stmt = c.prepare_cached(concat!(
+                "SELECT ",
+                columns!(),
+                " FROM users WHERE email = ?1"
+            ))?;
+            stmt.query_row(params![email.as_str()], user).optional()
+        })
     }
 
     async fn find_user(&self, sub: &Subject) -> StoreResult<Option<User>> {
-        let row = sqlx::query(concat!("SELECT ", columns!(), " FROM users WHERE sub = $1"))
-            .bind(sub.as_str())
-            .fetch_optional(&self.reader)
-            .await
-            .map_err(map_err)?;
-        Ok(row.as_ref().map(user))
+        self.db.read(|c| {
+            let mut stmt =
+                c.prepare_cached(concat!("SELECT ", columns!(), " FROM users WHERE sub = ?1"))?;
+            stmt.query_row(params![sub.as_str()], user).optional()
+        })
     }
 
     async fn list_users(&self) -> StoreResult<Vec<User>> {
-        let rows = sqlx::query(concat!("SELECT ", columns!(), " FROM users ORDER BY email"))
-            .fetch_all(&self.reader)
-            .await
-            .map_err(map_err)?;
-        Ok(rows.iter().map(user).collect())
+        self.db.read(|c| {
+            let mut stmt =
+                c.prepare_cached(concat!("SELECT ", columns!(), " FROM users ORDER BY email"))?;
+            Ok(stmt
+                .query_map([], user)?
+                .collect::<rusqlite::Result<Vec<_>>>()?)
+        })
     }
 
     async fn update_user_disabled(
@@ -85,40 +90,40 @@ impl UserStore for SqliteStore {
         sub: &Subject,
         disabled: bool,
     ) -> StoreResult<Option<User>> {
-        let mut tx = self.begin().await?;
-        let row = sqlx::query(concat!(
-            "UPDATE users SET disabled = $2 WHERE sub = $1 RETURNING ",
-            columns!()
-        ))
-        .bind(sub.as_str())
-        .bind(disabled)
-        .fetch_optional(&mut *tx)
-        .await
-        .map_err(map_err)?;
-        if row.is_some() && disabled {
-            // Grants cascade to their codes and tokens.
-            for sql in [
-                "DELETE FROM grants WHERE sub = $1",
-                "DELETE FROM session_accounts WHERE sub = $1",
-            ] {
-                sqlx::query(sql)
-                    .bind(sub.as_str())
-                    .execute(&mut *tx)
-                    .await
-                    .map_err(map_err)?;
-            }
-        }
-        tx.commit().await.map_err(map_err)?;
-        Ok(row.as_ref().map(user))
+        let sub = sub.as_str().to_owned();
+        self.db
+            .write(move |w| {
+                let row = w
+                    .prepare_cached(concat!(
+                        "UPDATE users SET disabled = ?2 WHERE sub = ?1 RETURNING ",
+                        columns!()
+                    ))?
+                    .query_row(params![sub, disabled], user)
+                    .optional()?;
+                if row.is_some() && disabled {
+                    // Grants cascade to their codes and tokens.
+                    for sql in [
+                        "DELETE FROM grants WHERE sub = ?1",
+                        "DELETE FROM session_accounts WHERE sub = ?1",
+                    ] {
+                        w.prepare_cached(sql)?.execute(params![sub])?;
+                    }
+                }
+                Ok(row)
+            })
+            .await
     }
 
     async fn update_user_password(&self, sub: &Subject, hash: &PasswordHash) -> StoreResult<bool> {
-        let r = sqlx::query("UPDATE users SET password_hash = $2 WHERE sub = $1")
-            .bind(sub.as_str())
-            .bind(hash.as_str())
-            .execute(&self.writer)
+        let sub = sub.as_str().to_owned();
+        let hash = hash.as_str().to_owned();
+        self.db
+            .write(move |w| {
+                let n = w
+                    .prepare_cached("UPDATE users SET password_hash = ?2 WHERE sub = ?1")?
+                    .execute(params![sub, hash])?;
+                Ok(n == 1)
+            })
             .await
-            .map_err(map_err)?;
-        Ok(r.rows_affected() == 1)
     }
 }

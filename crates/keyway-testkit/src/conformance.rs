@@ -199,6 +199,51 @@ async fn refresh_live(store: &dyn Store, token: &str) -> bool {
 }
 
 /// Users: create, find, uniqueness, list, password, disable.
+/// Many writes at once, some of which fail: each failure is that write's alone. (SQLite commits
+/// concurrent writes together; one write's constraint failure must not undo or fail the others
+/// committed beside it.)
+pub async fn concurrent_writes_fail_alone(store: Arc<dyn Store>) {
+    let taken = user(&*store, "taken").await;
+    let mut tasks = tokio::task::JoinSet::new();
+    for i in 0..60 {
+        let store = store.clone();
+        let email = if i % 4 == 0 {
+            taken.email.clone()
+        } else {
+            Email::parse(&format!("user{i}@example.com")).unwrap()
+        };
+        tasks.spawn(async move {
+            let r = store
+                .insert_user(
+                    NewUser {
+                        sub: Subject::generate(),
+                        email,
+                        email_verified: true,
+                        name: format!("user {i}"),
+                        password_hash: PasswordHash::from_stored("x".into()),
+                    },
+                    T0,
+                )
+                .await;
+            (i, r)
+        });
+    }
+    while let Some(joined) = tasks.join_next().await {
+        let (i, r) = joined.unwrap();
+        if i % 4 == 0 {
+            assert!(matches!(r, Err(StoreError::Conflict(_))), "{i}: {r:?}");
+        } else {
+            assert_eq!(r.unwrap().name, format!("user {i}"));
+        }
+    }
+    let all = store.list_users().await.unwrap();
+    assert_eq!(all.len(), 1 + 45, "the 45 distinct users and the first one");
+    for i in (0..60).filter(|i| i % 4 != 0) {
+        let email = Email::parse(&format!("user{i}@example.com")).unwrap();
+        assert!(store.find_user_by_email(&email).await.unwrap().is_some());
+    }
+}
+
 pub async fn users(store: Arc<dyn Store>) {
     let ada = user(&*store, "ada").await;
     assert!(!ada.disabled);
@@ -773,6 +818,28 @@ pub async fn refreshing_issues_access_tokens(store: Arc<dyn Store>) {
             .last_used_at,
         at(100)
     );
+
+    // Within a minute of the last recorded use, a refresh stores its token but leaves
+    // `last_used_at` alone; after that, it records the use again.
+    for (t, recorded) in [(130, 100), (159, 100), (160, 160)] {
+        let (a, new) = access(7200);
+        assert!(
+            store
+                .insert_refreshed_access_token(&rt2, new, at(t))
+                .await
+                .unwrap()
+                .is_some()
+        );
+        assert!(access_live(&*store, &a).await);
+        let rt_now = store
+            .find_refresh_token(&SecretHash::of(r.as_deref().unwrap()))
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(rt_now.last_used_at, at(recorded), "refresh at {t}");
+        let grant = store.find_grant(&ada.sub, &p.id).await.unwrap().unwrap();
+        assert_eq!(grant.last_used_at, at(recorded), "refresh at {t}");
+    }
 
     // Once the grant is revoked, a refresh that read the token just before cannot store anything.
     assert!(store.delete_grant(rt.grant_id).await.unwrap());

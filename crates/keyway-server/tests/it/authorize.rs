@@ -941,14 +941,10 @@ async fn an_internal_failure_after_validation_redirects_server_error() {
     // Break the table the endpoint writes after validating (A34): the failure must go back to
     // the verified redirect URI as server_error, not as a 500 page.
     let path = app.db.sqlite_dir().unwrap().join("keyway.db");
-    let pool = sqlx::SqlitePool::connect(&format!("sqlite://{}", path.display()))
-        .await
+    rusqlite::Connection::open(&path)
+        .unwrap()
+        .execute_batch("ALTER TABLE pending_authorizations RENAME TO pending_gone")
         .unwrap();
-    sqlx::query("ALTER TABLE pending_authorizations RENAME TO pending_gone")
-        .execute(&pool)
-        .await
-        .unwrap();
-    pool.close().await;
     let r = app.get(&auth_path(&fx, &[])).await;
     let q = assert_redirect_error(&app, &r, "server_error");
     assert!(

@@ -304,14 +304,10 @@ async fn a_database_from_a_newer_keyway_is_refused() {
     let latest = format!("schema version {}", keyway_store_sqlite::LATEST_VERSION);
     assert!(String::from_utf8_lossy(&out.stdout).contains(&latest));
     let path = k.dir.path().join("data").join("keyway.db");
-    let pool = sqlx::SqlitePool::connect(&format!("sqlite://{}", path.display()))
-        .await
+    rusqlite::Connection::open(&path)
+        .unwrap()
+        .execute_batch("INSERT INTO keyway_schema_migrations (version, description, applied_at) VALUES (99, 'from the future', 0)")
         .unwrap();
-    sqlx::query("INSERT INTO keyway_schema_migrations (version, description, applied_at) VALUES (99, 'from the future', 0)")
-        .execute(&pool)
-        .await
-        .unwrap();
-    pool.close().await;
     for args in [
         vec!["migrate"],
         vec!["project", "list"],

@@ -32,6 +32,7 @@ macro_rules! on_both_stores {
 
 on_both_stores!(
     users,
+    concurrent_writes_fail_alone,
     disabling_a_user_revokes_everything,
     projects,
     clients,
