@@ -21,6 +21,7 @@
 use std::cell::Cell;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc::{self, Receiver, Sender};
 use std::sync::{Arc, Mutex};
 use std::thread;
@@ -119,7 +120,6 @@ pub(crate) struct Write<'c> {
 impl Write<'_> {
     /// Undoes this write's statements even though it returns `Ok` (a check inside the
     /// transaction found nothing to do after something was written).
-    #[allow(dead_code)]
     pub(crate) fn roll_back(&self) {
         self.roll_back.set(true);
     }
@@ -193,6 +193,8 @@ struct Inner {
     path: PathBuf,
     readers: Mutex<Vec<Connection>>,
     writer: Mutex<Option<Sender<Message>>>,
+    /// Set by `close`; checked by reads without taking the writer's lock.
+    closed: AtomicBool,
 }
 
 impl Database {
@@ -209,6 +211,7 @@ impl Database {
                 path: path.to_owned(),
                 readers: Mutex::new(Vec::new()),
                 writer: Mutex::new(Some(tx)),
+                closed: AtomicBool::new(false),
             }),
         };
         // Open one reader now, so that a file that cannot be read fails at start.
@@ -262,13 +265,7 @@ impl Database {
     }
 
     fn take_reader(&self) -> StoreResult<Connection> {
-        if self
-            .inner
-            .writer
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .is_none()
-        {
+        if self.inner.closed.load(Ordering::Acquire) {
             return Err(closed());
         }
         let pooled = self

@@ -440,7 +440,7 @@ impl GrantStore for SqliteStore {
         access: NewAccessToken,
         now: Timestamp,
     ) -> StoreResult<Option<i64>> {
-        let refresh_id = refresh.id;
+        let (refresh_id, grant_id) = (refresh.id, refresh.grant_id);
         let touch = last_use_is_stale(refresh.last_used_at, now);
         self.db
             .write(move |w| {
@@ -470,11 +470,7 @@ impl GrantStore for SqliteStore {
                     // At most once a minute per token: see `LAST_USED_GRANULARITY_SECS`.
                     w.prepare_cached("UPDATE refresh_tokens SET last_used_at = ?2 WHERE id = ?1")?
                         .execute(params![refresh_id, now.as_unix()])?;
-                    w.prepare_cached(
-                        "UPDATE grants SET last_used_at = ?2
-                         WHERE id = (SELECT grant_id FROM refresh_tokens WHERE id = ?1)",
-                    )?
-                    .execute(params![refresh_id, now.as_unix()])?;
+                    touch_grant(w, grant_id, now)?;
                 }
                 Ok(id)
             })

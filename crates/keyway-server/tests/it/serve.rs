@@ -320,3 +320,34 @@ async fn a_database_from_a_newer_keyway_is_refused() {
         );
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_sqlite_url_puts_the_database_where_it_says() {
+    let k = Keyway::sqlite();
+    let elsewhere = k.dir.path().join("elsewhere.db");
+    for url in [
+        format!("sqlite:{}", elsewhere.display()),
+        format!("sqlite://{}", elsewhere.display()),
+    ] {
+        let out = k.run(&["--database-url", &url, "migrate"]);
+        assert!(
+            out.status.success(),
+            "{url}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let latest = format!("schema version {}", keyway_store_sqlite::LATEST_VERSION);
+        assert!(String::from_utf8_lossy(&out.stdout).contains(&latest));
+    }
+    let version: i64 = rusqlite::Connection::open(&elsewhere)
+        .unwrap()
+        .query_row(
+            "SELECT MAX(version) FROM keyway_schema_migrations",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert_eq!(version, keyway_store_sqlite::LATEST_VERSION);
+    assert!(!k.dir.path().join("data").join("keyway.db").exists());
+    let err = k.fails(&["--database-url", "sqlite:", "migrate"]);
+    assert!(err.contains("no path"), "{err}");
+}
