@@ -7,7 +7,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::clock::Timestamp;
-use crate::ids::{ClientId, ProjectId, Subject};
+use crate::ids::{ClientId, Email, ProjectId, Subject};
 use crate::pkce::PkceChallenge;
 use crate::redirect_uri::RedirectUri;
 use crate::scope::ScopeSet;
@@ -145,6 +145,10 @@ pub struct AccessTokenRecord {
     pub issued_at: Timestamp,
     /// Expiry.
     pub expires_at: Timestamp,
+    /// The user's email address, read with the token (tokeninfo's `email`).
+    pub email: Email,
+    /// Whether the user's email address is verified.
+    pub email_verified: bool,
 }
 
 /// How stale a refresh token's (and its grant's) `last_used_at` may get before a refresh

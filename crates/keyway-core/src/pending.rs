@@ -35,6 +35,8 @@ pub struct NewPending {
     pub csrf_hash: SecretHash,
     /// The browser session.
     pub session_id: i64,
+    /// The account the flow continues with, when it is known from the start.
+    pub sub: Option<Subject>,
     /// The serialized request.
     pub request_json: String,
     /// Expiry.

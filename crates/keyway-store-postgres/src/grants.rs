@@ -9,7 +9,7 @@ use keyway_core::grant::{
     AccessTokenRecord, AccessType, AuthorizationCode, Grant, NewAccessToken, NewCode, Redemption,
     RefreshTokenLimits, RefreshTokenRecord, last_use_is_stale,
 };
-use keyway_core::ids::{ClientId, ProjectId, Subject};
+use keyway_core::ids::{ClientId, Email, ProjectId, Subject};
 use keyway_core::pkce::{ChallengeMethod, PkceChallenge};
 use keyway_core::redirect_uri::RedirectUri;
 use keyway_core::scope::{Scope, ScopeSet};
@@ -103,6 +103,8 @@ fn access_token(row: &PgRow) -> StoreResult<AccessTokenRecord> {
         refresh_token_id: row.get("refresh_token_id"),
         issued_at: ts(row, "issued_at"),
         expires_at: ts(row, "expires_at"),
+        email: Email::from_stored(row.get("email")),
+        email_verified: row.get("email_verified"),
     })
 }
 
@@ -128,21 +130,31 @@ async fn lock_grant_and_client(
     client_id: &ClientId,
     now: Timestamp,
 ) -> StoreResult<bool> {
-    let touched = sqlx::query("UPDATE grants SET last_used_at = $2 WHERE id = $1")
-        .bind(grant_id)
-        .bind(now.as_unix())
-        .execute(&mut *conn)
-        .await
-        .map_err(map_err)?;
-    if touched.rows_affected() != 1 {
+    // Key-share locks: a revocation (which deletes the grant) or a client deletion waits for
+    // this transaction, while concurrent redemptions of the same grant do not wait on each
+    // other, as they would behind an UPDATE of the grant's row.
+    let last_used: Option<(i64,)> = sqlx::query_as(
+        "SELECT g.last_used_at FROM grants g, clients c
+         WHERE g.id = $1 AND c.client_id = $2 FOR KEY SHARE",
+    )
+    .bind(grant_id)
+    .bind(client_id.as_str())
+    .fetch_optional(&mut *conn)
+    .await
+    .map_err(map_err)?;
+    let Some((last_used,)) = last_used else {
         return Ok(false);
+    };
+    if last_use_is_stale(Timestamp::from_unix(last_used), now) {
+        // At most once a minute (see `LAST_USED_GRANULARITY_SECS`).
+        sqlx::query("UPDATE grants SET last_used_at = $2 WHERE id = $1")
+            .bind(grant_id)
+            .bind(now.as_unix())
+            .execute(&mut *conn)
+            .await
+            .map_err(map_err)?;
     }
-    let client = sqlx::query("SELECT 1 FROM clients WHERE client_id = $1 FOR KEY SHARE")
-        .bind(client_id.as_str())
-        .fetch_optional(&mut *conn)
-        .await
-        .map_err(map_err)?;
-    Ok(client.is_some())
+    Ok(true)
 }
 
 /// Who an access token is for and where it came from.
@@ -431,7 +443,7 @@ impl GrantStore for PostgresStore {
     async fn find_access_token(&self, hash: &SecretHash) -> StoreResult<Option<AccessTokenRecord>> {
         let row = sqlx::query(
             "SELECT a.id, a.grant_id, a.client_id, a.sub, a.scopes, a.access_type, a.code_id, a.refresh_token_id,
-                    a.issued_at, a.expires_at
+                    a.issued_at, a.expires_at, u.email, u.email_verified
              FROM access_tokens a
              JOIN clients c ON c.client_id = a.client_id AND c.enabled
              JOIN users u ON u.sub = a.sub AND NOT u.disabled

@@ -53,8 +53,8 @@ impl PendingStore for PostgresStore {
         // A session being deleted meanwhile either waits for this insert (and then takes the
         // request with it) or went first (the foreign key refuses: `Missing`).
         let row = sqlx::query(concat!(
-            "INSERT INTO pending_authorizations (handle_hash, csrf_hash, session_id, request_json, created_at, expires_at)
-             VALUES ($1, $2, $3, $4, $5, $6) RETURNING ",
+            "INSERT INTO pending_authorizations (handle_hash, csrf_hash, session_id, request_json, created_at, expires_at, sub)
+             VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING ",
             pending_columns!()
         ))
         .bind(&p.handle_hash.as_bytes()[..])
@@ -63,6 +63,7 @@ impl PendingStore for PostgresStore {
         .bind(&p.request_json)
         .bind(now.as_unix())
         .bind(p.expires_at.as_unix())
+        .bind(p.sub.as_ref().map(Subject::as_str))
         .fetch_one(&self.pool)
         .await
         .map_err(|e| match map_err(e) {

@@ -611,6 +611,7 @@ fn new_pending(session_id: i64, expires: i64) -> NewPending {
         handle_hash: SecretHash::from_bytes(random_bytes()),
         csrf_hash: SecretKind::Csrf.generate().hash(),
         session_id,
+        sub: None,
         request_json: "{}".into(),
         expires_at: Timestamp::from_unix(T0.as_unix() + expires),
     }

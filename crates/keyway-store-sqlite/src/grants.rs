@@ -5,16 +5,16 @@
 use async_trait::async_trait;
 use keyway_core::Timestamp;
 use keyway_core::grant::{
-    AccessTokenRecord, AccessType, AuthorizationCode, Grant, NewAccessToken, NewCode, Redemption,
-    RefreshTokenLimits, RefreshTokenRecord, last_use_is_stale,
+    AccessTokenRecord, AccessType, AuthorizationCode, Grant, LAST_USED_GRANULARITY_SECS,
+    NewAccessToken, NewCode, Redemption, RefreshTokenLimits, RefreshTokenRecord, last_use_is_stale,
 };
-use keyway_core::ids::{ClientId, ProjectId, Subject};
+use keyway_core::ids::{ClientId, Email, ProjectId, Subject};
 use keyway_core::pkce::{ChallengeMethod, PkceChallenge};
 use keyway_core::redirect_uri::RedirectUri;
 use keyway_core::scope::{Scope, ScopeSet};
 use keyway_core::secret::SecretHash;
 use keyway_core::store::{GrantStore, StoreError, StoreResult};
-use rusqlite::{Connection, Row, params};
+use rusqlite::{Connection, Row, RowIndex, params};
 
 use crate::projects::json_array;
 use crate::throttle::FAILURE_RETENTION_SECS;
@@ -35,7 +35,7 @@ macro_rules! code_columns {
     };
 }
 
-fn ts(row: &Row<'_>, col: &str) -> rusqlite::Result<Timestamp> {
+fn ts(row: &Row<'_>, col: impl RowIndex) -> rusqlite::Result<Timestamp> {
     Ok(Timestamp::from_unix(row.get(col)?))
 }
 
@@ -91,31 +91,56 @@ fn code(row: &Row<'_>) -> DbResult<AuthorizationCode> {
     })
 }
 
+// The two token readers below take their columns by position, in the order of these lists:
+// they serve the hottest reads (tokeninfo, introspection, every API call, every refresh), and
+// a lookup by name scans the column names on every row.
+macro_rules! access_token_columns {
+    () => {
+        "a.id, a.grant_id, a.client_id, a.sub, a.scopes, a.access_type, a.code_id,
+         a.refresh_token_id, a.issued_at, a.expires_at, u.email, u.email_verified"
+    };
+}
+
+macro_rules! refresh_token_columns {
+    () => {
+        "r.id, r.grant_id, r.client_id, r.sub, r.scopes, r.code_id, r.created_at, r.last_used_at"
+    };
+}
+
+/// A text column, borrowed from the row rather than copied.
+fn text<'r>(row: &'r Row<'_>, i: usize) -> rusqlite::Result<&'r str> {
+    Ok(row.get_ref(i)?.as_str()?)
+}
+
+/// Reads `access_token_columns!()`.
 fn access_token(row: &Row<'_>) -> DbResult<AccessTokenRecord> {
     Ok(AccessTokenRecord {
-        id: row.get("id")?,
-        grant_id: row.get("grant_id")?,
-        client_id: ClientId::from_stored(row.get("client_id")?),
-        sub: Subject::from_stored(row.get("sub")?),
-        scopes: ScopeSet::from_stored(&row.get::<_, String>("scopes")?),
-        access_type: access_type(&row.get::<_, String>("access_type")?)?,
-        code_id: row.get("code_id")?,
-        refresh_token_id: row.get("refresh_token_id")?,
-        issued_at: ts(row, "issued_at")?,
-        expires_at: ts(row, "expires_at")?,
+        id: row.get(0)?,
+        grant_id: row.get(1)?,
+        client_id: ClientId::from_stored(row.get(2)?),
+        sub: Subject::from_stored(row.get(3)?),
+        scopes: ScopeSet::from_stored(text(row, 4)?),
+        access_type: access_type(text(row, 5)?)?,
+        code_id: row.get(6)?,
+        refresh_token_id: row.get(7)?,
+        issued_at: ts(row, 8)?,
+        expires_at: ts(row, 9)?,
+        email: Email::from_stored(row.get(10)?),
+        email_verified: row.get(11)?,
     })
 }
 
+/// Reads `refresh_token_columns!()`.
 fn refresh_token(row: &Row<'_>) -> rusqlite::Result<RefreshTokenRecord> {
     Ok(RefreshTokenRecord {
-        id: row.get("id")?,
-        grant_id: row.get("grant_id")?,
-        client_id: ClientId::from_stored(row.get("client_id")?),
-        sub: Subject::from_stored(row.get("sub")?),
-        scopes: ScopeSet::from_stored(&row.get::<_, String>("scopes")?),
-        code_id: row.get("code_id")?,
-        created_at: ts(row, "created_at")?,
-        last_used_at: ts(row, "last_used_at")?,
+        id: row.get(0)?,
+        grant_id: row.get(1)?,
+        client_id: ClientId::from_stored(row.get(2)?),
+        sub: Subject::from_stored(row.get(3)?),
+        scopes: ScopeSet::from_stored(text(row, 4)?),
+        code_id: row.get(5)?,
+        created_at: ts(row, 6)?,
+        last_used_at: ts(row, 7)?,
     })
 }
 
@@ -173,8 +198,12 @@ fn insert_access_token(
 
 /// Marks grant `grant_id` as used at `now`.
 fn touch_grant(c: &Connection, grant_id: i64, now: Timestamp) -> DbResult<()> {
-    c.prepare_cached("UPDATE grants SET last_used_at = ?2 WHERE id = ?1")?
-        .execute(params![grant_id, now.as_unix()])?;
+    // At most once a minute (see `LAST_USED_GRANULARITY_SECS`): an UPDATE that matches no
+    // row dirties no page.
+    c.prepare_cached(
+        "UPDATE grants SET last_used_at = ?2 WHERE id = ?1 AND last_used_at <= ?2 - ?3",
+    )?
+    .execute(params![grant_id, now.as_unix(), LAST_USED_GRANULARITY_SECS])?;
     Ok(())
 }
 
@@ -405,14 +434,14 @@ impl GrantStore for SqliteStore {
 
     async fn find_access_token(&self, hash: &SecretHash) -> StoreResult<Option<AccessTokenRecord>> {
         self.db.read(|c| {
-            let mut stmt = c.prepare_cached(
-                "SELECT a.id, a.grant_id, a.client_id, a.sub, a.scopes, a.access_type, a.code_id, a.refresh_token_id,
-                        a.issued_at, a.expires_at
-                 FROM access_tokens a
+            let mut stmt = c.prepare_cached(concat!(
+                "SELECT ",
+                access_token_columns!(),
+                " FROM access_tokens a
                  JOIN clients c ON c.client_id = a.client_id AND c.enabled
                  JOIN users u ON u.sub = a.sub AND NOT u.disabled
                  WHERE a.token_hash = ?1",
-            )?;
+            ))?;
             first(stmt.query(params![&hash.as_bytes()[..]])?, access_token)
         })
     }
@@ -422,13 +451,14 @@ impl GrantStore for SqliteStore {
         hash: &SecretHash,
     ) -> StoreResult<Option<RefreshTokenRecord>> {
         self.db.read(|c| {
-            c.prepare_cached(
-                "SELECT r.id, r.grant_id, r.client_id, r.sub, r.scopes, r.code_id, r.created_at, r.last_used_at
-                 FROM refresh_tokens r
+            c.prepare_cached(concat!(
+                "SELECT ",
+                refresh_token_columns!(),
+                " FROM refresh_tokens r
                  JOIN clients c ON c.client_id = r.client_id AND c.enabled
                  JOIN users u ON u.sub = r.sub AND NOT u.disabled
                  WHERE r.token_hash = ?1",
-            )?
+            ))?
             .query_row(params![&hash.as_bytes()[..]], refresh_token)
             .optional()
         })

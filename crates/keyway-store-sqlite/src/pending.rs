@@ -50,8 +50,8 @@ impl PendingStore for SqliteStore {
         self.db
             .write(move |w| {
                 w.prepare_cached(concat!(
-                    "INSERT INTO pending_authorizations (handle_hash, csrf_hash, session_id, request_json, created_at, expires_at)
-                     VALUES (?1, ?2, ?3, ?4, ?5, ?6) RETURNING ",
+                    "INSERT INTO pending_authorizations (handle_hash, csrf_hash, session_id, request_json, created_at, expires_at, sub)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7) RETURNING ",
                     pending_columns!()
                 ))?
                 .query_row(
@@ -62,6 +62,7 @@ impl PendingStore for SqliteStore {
                         p.request_json,
                         now,
                         p.expires_at.as_unix(),
+                        p.sub.as_ref().map(Subject::as_str),
                     ],
                     |r| Ok(pending(r)),
                 )

@@ -1199,6 +1199,7 @@ pub async fn pending_requests(store: Arc<dyn Store>) {
         handle_hash,
         csrf_hash: SecretKind::Csrf.generate().hash(),
         session_id,
+        sub: None,
         request_json: r#"{"client_id":"web","scope":"openid email","state":"é \"x\""}"#.into(),
         expires_at: at(expires),
     };
@@ -1238,6 +1239,21 @@ pub async fn pending_requests(store: Arc<dyn Store>) {
     assert!(store.find_pending(&handle(), T0).await.unwrap().is_none());
     let dup = store.insert_pending(new(h1, session, 600), T0).await;
     assert!(matches!(dup, Err(StoreError::Conflict(_))), "{dup:?}");
+    // A flow that knows its account from the start stores it with the request.
+    let h0 = handle();
+    let known = store
+        .insert_pending(
+            NewPending {
+                sub: Some(ada.sub.clone()),
+                ..new(h0, session, 600)
+            },
+            at(1),
+        )
+        .await
+        .unwrap();
+    assert_eq!(known.sub.as_ref(), Some(&ada.sub));
+    assert_eq!(store.find_pending(&h0, at(2)).await.unwrap(), Some(known));
+    assert!(store.delete_pending(&h0).await.unwrap());
 
     assert!(store.update_pending_account(&h1, &ada.sub).await.unwrap());
     let chosen = store.find_pending(&h1, at(2)).await.unwrap().unwrap();

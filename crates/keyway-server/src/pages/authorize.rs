@@ -1,5 +1,6 @@
 //! `GET|POST /o/oauth2/v2/auth` (and `/o/oauth2/auth`): validates the request in Google's
-//! order, stores it server-side as a pending flow, and sends the browser to the next page.
+//! order and, when a page has to ask the user something, stores it server-side as a pending
+//! flow and sends the browser to that page; otherwise redirects to the client with a code.
 
 use std::time::Duration;
 
@@ -14,7 +15,7 @@ use keyway_core::authorize::{Params, Rejection, is_embedded_webview};
 use keyway_core::pending::NewPending;
 use keyway_core::{OAuthError, ScopeSet, SecretKind};
 
-use super::flow::{self, Stop, respond};
+use super::flow::{self, CodeFor, Next, Stop, respond};
 use super::session::{self, csrf_token, handle_hash, with_cookie};
 use crate::app::AppState;
 
@@ -91,24 +92,33 @@ async fn authorize(state: &AppState, headers: &HeaderMap, params: Params) -> Res
                 s
             }
         };
+        // A signed-in browser whose grant already covers the request gets its code at once;
+        // a flow is stored only when a page has to ask something.
+        let page = match flow::decide(state, &session, &req, None).await? {
+            Next::Code { account, project, grant } => {
+                let code = CodeFor { req: &req, pending: None, project: &project, account, allowed: &req.scopes, consent_shown: false };
+                return flow::issue_code(state, code, grant).await;
+            }
+            Next::Page(page) => page,
+        };
         let handle = SecretKind::FlowHandle.generate();
         let request_json = serde_json::to_string(&req).map_err(|e| Stop::Store(keyway_core::StoreError::Internal(e.to_string())))?;
         let now = state.clock.now();
-        let pending = state
+        state
             .store
             .insert_pending(
                 NewPending {
                     handle_hash: handle_hash(handle.expose()),
                     csrf_hash: keyway_core::SecretHash::of(&csrf_token(&session.cookie, handle.expose())),
                     session_id: session.stored.id,
+                    sub: page.account().map(|a| a.user.sub.clone()),
                     request_json,
                     expires_at: now + FLOW_LIFETIME,
                 },
                 now,
             )
             .await?;
-        let flow = flow::Flow { handle: handle.expose().to_owned(), pending, req };
-        flow::advance(state, &session, &flow).await
+        Ok(page.redirect(handle.expose()))
     }
     .await;
     let response = result.unwrap_or_else(|stop| match (stop, &verified) {

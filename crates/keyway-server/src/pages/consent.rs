@@ -10,7 +10,9 @@ use axum::routing::get;
 use keyway_core::OAuthError;
 use keyway_core::authorize::{self, allowed_scopes, is_fixed_scope, is_granular};
 
-use super::flow::{self, Flow, FlowQuery, Stop, chosen_account, project_of, respond, see_other};
+use super::flow::{
+    self, CodeFor, Flow, FlowQuery, Stop, chosen_account, project_of, respond, see_other,
+};
 use super::session::{self, Session, csrf_ok, csrf_token, handle_hash};
 use super::views::{self, AccountLine, ConsentView, ScopeLine, UnverifiedView};
 use crate::app::AppState;
@@ -133,7 +135,19 @@ async fn post_consent(State(state): State<AppState>, headers: HeaderMap, body: B
         }
         let project = project_of(&state, &f.req).await?;
         let allowed = allowed_scopes(&f.req, &form.scopes);
-        flow::issue_code(&state, &f, &project, &account, &allowed, true).await
+        let grant = state
+            .store
+            .find_grant(&account.user.sub, &project.id)
+            .await?;
+        let code = CodeFor {
+            req: &f.req,
+            pending: Some(&f.handle),
+            project: &project,
+            account: &account,
+            allowed: &allowed,
+            consent_shown: true,
+        };
+        flow::issue_code(&state, code, grant).await
     }
     .await;
     result.unwrap_or_else(|stop| respond(&state, stop))

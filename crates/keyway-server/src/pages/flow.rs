@@ -8,10 +8,10 @@ use keyway_core::authorize::{
     self, Account, AccountChoice, AuthorizationRequest, ConsentDecision, Rejection, check_audience,
     check_policy, choose_account, code_scopes, decide_consent,
 };
-use keyway_core::grant::{AccessType, NewCode};
+use keyway_core::grant::{AccessType, Grant, NewCode, last_use_is_stale};
 use keyway_core::pending::PendingAuthorization;
 use keyway_core::project::{Audience, Project};
-use keyway_core::{OAuthError, SecretKind, StoreError};
+use keyway_core::{OAuthError, ScopeSet, SecretKind, StoreError, Subject};
 use std::time::Duration;
 
 use super::session::{Session, handle_hash};
@@ -190,23 +190,79 @@ pub async fn project_of(state: &AppState, req: &AuthorizationRequest) -> Result<
         .ok_or(Stop::Reject(Rejection::invalid_client()))
 }
 
-/// Decides and performs the next step of a flow.
-pub async fn advance(state: &AppState, session: &Session, flow: &Flow) -> Result<Response, Stop> {
-    let req = &flow.req;
-    let chosen = flow.pending.sub.as_ref();
-    let account = match choose_account(req, &session.accounts, chosen)? {
-        AccountChoice::SignIn => return Ok(see_other(&format!("/signin?req={}", flow.handle))),
-        AccountChoice::Choose => {
-            return Ok(see_other(&format!("/accountchooser?req={}", flow.handle)));
+/// What a flow does next, decided from its request, the browser's accounts and the grant.
+#[derive(Debug)]
+#[expect(
+    clippy::large_enum_variant,
+    reason = "one value per request, moved once; boxing would only add an allocation"
+)]
+pub enum Next<'s> {
+    /// A page must ask the user something first.
+    Page(Page<'s>),
+    /// Nothing left to ask: a code for `account`, redirected to the client.
+    Code {
+        /// The account the code is for.
+        account: &'s Account,
+        /// The client's project.
+        project: Project,
+        /// The user's grant to that project, as read while deciding.
+        grant: Option<Grant>,
+    },
+}
+
+/// A page of the flow.
+#[derive(Debug)]
+pub enum Page<'s> {
+    /// No usable account: the sign-in page.
+    SignIn,
+    /// Several accounts and no choice yet: the account chooser.
+    Choose,
+    /// The consent page (after the unverified-app warning, if it applies) for `account`.
+    Consent {
+        /// The account the flow continues with.
+        account: &'s Account,
+        /// Whether the unverified-app warning comes before the consent page.
+        warn_unverified: bool,
+    },
+}
+
+impl Page<'_> {
+    /// The account the page is for, once one is chosen.
+    pub fn account(&self) -> Option<&Account> {
+        match self {
+            Page::Consent { account, .. } => Some(account),
+            Page::SignIn | Page::Choose => None,
         }
+    }
+
+    /// The 303 to this page for the pending flow `handle`.
+    pub fn redirect(&self, handle: &str) -> Response {
+        let path = match self {
+            Page::SignIn => "/signin",
+            Page::Choose => "/accountchooser",
+            Page::Consent {
+                warn_unverified: true,
+                ..
+            } => "/consent/unverified",
+            Page::Consent { .. } => "/consent",
+        };
+        see_other(&format!("{path}?req={handle}"))
+    }
+}
+
+/// Decides the next step of `req` for this browser; `chosen` is the account the flow was
+/// already tied to, if any. Reads only: the caller stores what the step needs.
+pub async fn decide<'s>(
+    state: &AppState,
+    session: &'s Session,
+    req: &AuthorizationRequest,
+    chosen: Option<&Subject>,
+) -> Result<Next<'s>, Stop> {
+    let account = match choose_account(req, &session.accounts, chosen)? {
+        AccountChoice::SignIn => return Ok(Next::Page(Page::SignIn)),
+        AccountChoice::Choose => return Ok(Next::Page(Page::Choose)),
         AccountChoice::Use(i) => &session.accounts[i],
     };
-    if chosen != Some(&account.user.sub) {
-        state
-            .store
-            .update_pending_account(&handle_hash(&flow.handle), &account.user.sub)
-            .await?;
-    }
     let project = project_of(state, req).await?;
     let org = match project.consent.audience {
         Audience::Internal { organization_id } => {
@@ -220,52 +276,110 @@ pub async fn advance(state: &AppState, session: &Session, flow: &Flow) -> Result
         .find_organization_by_domain(account.user.email.domain())
         .await?;
     check_policy(req, users_org.as_ref())?;
-    let granted = state
+    let grant = state
         .store
         .find_grant(&account.user.sub, &project.id)
-        .await?
-        .map(|g| g.scopes)
-        .unwrap_or_default();
+        .await?;
     let catalogue = state.store.find_scopes(&req.scopes).await?;
-    match decide_consent(req, &project, &granted, &catalogue)? {
-        ConsentDecision::Skip => {
-            issue_code(state, flow, &project, account, &req.scopes, false).await
+    let nothing = ScopeSet::default();
+    let granted = grant.as_ref().map_or(&nothing, |g| &g.scopes);
+    Ok(match decide_consent(req, &project, granted, &catalogue)? {
+        ConsentDecision::Skip => Next::Code {
+            account,
+            project,
+            grant,
+        },
+        ConsentDecision::Ask { warn_unverified } => Next::Page(Page::Consent {
+            account,
+            warn_unverified,
+        }),
+    })
+}
+
+/// Performs the next step of a pending flow (after a sign-in or an account choice).
+pub async fn advance(state: &AppState, session: &Session, flow: &Flow) -> Result<Response, Stop> {
+    let chosen = flow.pending.sub.as_ref();
+    match decide(state, session, &flow.req, chosen).await? {
+        Next::Code {
+            account,
+            project,
+            grant,
+        } => {
+            let code = CodeFor {
+                req: &flow.req,
+                pending: Some(&flow.handle),
+                project: &project,
+                account,
+                allowed: &flow.req.scopes,
+                consent_shown: false,
+            };
+            issue_code(state, code, grant).await
         }
-        ConsentDecision::Ask {
-            warn_unverified: true,
-        } => Ok(see_other(&format!(
-            "/consent/unverified?req={}",
-            flow.handle
-        ))),
-        ConsentDecision::Ask {
-            warn_unverified: false,
-        } => Ok(see_other(&format!("/consent?req={}", flow.handle))),
+        Next::Page(page) => {
+            // The consent pages act for the account recorded here.
+            if let Some(account) = page.account()
+                && chosen != Some(&account.user.sub)
+            {
+                state
+                    .store
+                    .update_pending_account(&handle_hash(&flow.handle), &account.user.sub)
+                    .await?;
+            }
+            Ok(page.redirect(&flow.handle))
+        }
     }
 }
 
-/// Ends the flow and redirects with a code for `allowed` (added to the grant first).
+/// What a code is issued for.
+#[derive(Debug, Clone, Copy)]
+pub struct CodeFor<'a> {
+    /// The validated request.
+    pub req: &'a AuthorizationRequest,
+    /// The handle of the pending flow the code ends, consumed once; `None` when the
+    /// authorization endpoint issues the code at once and never stored a pending flow.
+    pub pending: Option<&'a str>,
+    /// The client's project.
+    pub project: &'a Project,
+    /// The account.
+    pub account: &'a Account,
+    /// The scopes the user allowed (the request's, or the consent form's choice).
+    pub allowed: &'a ScopeSet,
+    /// Whether the consent page was shown (and submitted).
+    pub consent_shown: bool,
+}
+
+/// Ends the flow and redirects with a code for `code.allowed`, added to the grant first.
+/// `grant` is the user's grant to the project as last read: when it already holds every
+/// allowed scope and its last use is recent, it is not written again.
 pub async fn issue_code(
     state: &AppState,
-    flow: &Flow,
-    project: &Project,
-    account: &Account,
-    allowed: &keyway_core::ScopeSet,
-    consent_shown: bool,
+    code: CodeFor<'_>,
+    grant: Option<Grant>,
 ) -> Result<Response, Stop> {
+    let CodeFor {
+        req,
+        pending,
+        project,
+        account,
+        allowed,
+        consent_shown,
+    } = code;
     // Use-once: of two concurrent submits only one gets here with `true`.
-    if !state
-        .store
-        .delete_pending(&handle_hash(&flow.handle))
-        .await?
+    if let Some(handle) = pending
+        && !state.store.delete_pending(&handle_hash(handle)).await?
     {
         return Err(Stop::FlowGone);
     }
-    let req = &flow.req;
     let now = state.clock.now();
-    let grant = state
-        .store
-        .upsert_grant(&account.user.sub, &project.id, allowed, now)
-        .await?;
+    let grant = match grant {
+        Some(g) if allowed.is_subset(&g.scopes) && !last_use_is_stale(g.last_used_at, now) => g,
+        _ => {
+            state
+                .store
+                .upsert_grant(&account.user.sub, &project.id, allowed, now)
+                .await?
+        }
+    };
     let scopes = code_scopes(req, &grant.scopes);
     let issue_refresh_token = req.access_type == AccessType::Offline
         && (consent_shown

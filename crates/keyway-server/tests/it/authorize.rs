@@ -2,10 +2,11 @@
 //! table A, SPEC "Authorization endpoint" and "Grants").
 
 use std::collections::HashMap;
+use std::time::Duration;
 
 use keyway_core::console::AudienceInput;
 use keyway_core::project::Verification;
-use keyway_core::{SecretHash, Store};
+use keyway_core::{Clock, SecretHash, Store};
 use keyway_testkit::fixtures::{PASSWORD, REDIRECT_URI, add_user};
 use keyway_testkit::{Fixture, TestApp, TestStore};
 use reqwest::{Response, StatusCode};
@@ -502,7 +503,11 @@ async fn sign_in_consent_and_code() {
         "the unticked scope is not granted"
     );
 
-    // The same request again: consent is skipped, the code says prompt=none.
+    // The same request again: consent is skipped, the code says prompt=none. The code comes
+    // straight from the authorization endpoint: no pending flow is stored, and a grant used
+    // within the last minute is not written again.
+    let pending_before = pending_rows(&app);
+    app.clock.advance(Duration::from_secs(59));
     let again = app
         .get(&auth_path(
             &fx,
@@ -512,6 +517,30 @@ async fn sign_in_consent_and_code() {
     let q = assert_code(&app, &again, app.store()).await;
     assert_eq!(q["prompt"], "none");
     assert_eq!(q["scope"], format!("{DRIVE_FILE} openid"));
+    assert_eq!(pending_rows(&app), pending_before, "no pending flow stored");
+    let used = |g: Option<keyway_core::grant::Grant>| g.unwrap().last_used_at;
+    let store = app.store();
+    let grant_now = store
+        .find_grant(&fx.user.sub, &fx.project.id)
+        .await
+        .unwrap();
+    assert_eq!(
+        used(grant_now),
+        grant.last_used_at,
+        "not rewritten within the minute"
+    );
+    app.clock.advance(Duration::from_secs(1));
+    let later = app.get(&auth_path(&fx, &[])).await;
+    assert_code(&app, &later, app.store()).await;
+    let grant_now = store
+        .find_grant(&fx.user.sub, &fx.project.id)
+        .await
+        .unwrap();
+    assert_eq!(
+        used(grant_now),
+        app.clock.now(),
+        "recorded once a minute has passed"
+    );
     // include_granted_scopes: the code carries the whole grant.
     let inc = app
         .get(&auth_path(
@@ -997,4 +1026,16 @@ async fn over_https_the_cookie_is_secure_and_iss_is_the_public_url() {
             && cookie.contains("SameSite=Lax"),
         "{cookie}"
     );
+}
+
+/// Pending flows stored, counted in the SQLite file (`None` on PostgreSQL).
+fn pending_rows(app: &TestApp) -> Option<i64> {
+    let path = app.db.sqlite_dir()?.join("keyway.db");
+    let db = rusqlite::Connection::open(path).unwrap();
+    Some(
+        db.query_row("SELECT count(*) FROM pending_authorizations", [], |r| {
+            r.get(0)
+        })
+        .unwrap(),
+    )
 }
