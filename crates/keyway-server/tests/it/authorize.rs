@@ -518,26 +518,21 @@ async fn sign_in_consent_and_code() {
     assert_eq!(q["prompt"], "none");
     assert_eq!(q["scope"], format!("{DRIVE_FILE} openid"));
     assert_eq!(pending_rows(&app), pending_before, "no pending flow stored");
-    let used = |g: Option<keyway_core::grant::Grant>| g.unwrap().last_used_at;
     let store = app.store();
-    let grant_now = store
-        .find_grant(&fx.user.sub, &fx.project.id)
-        .await
-        .unwrap();
+    let last_used = async || {
+        let grant = store.find_grant(&fx.user.sub, &fx.project.id).await;
+        grant.unwrap().unwrap().last_used_at
+    };
     assert_eq!(
-        used(grant_now),
+        last_used().await,
         grant.last_used_at,
         "not rewritten within the minute"
     );
     app.clock.advance(Duration::from_secs(1));
     let later = app.get(&auth_path(&fx, &[])).await;
     assert_code(&app, &later, app.store()).await;
-    let grant_now = store
-        .find_grant(&fx.user.sub, &fx.project.id)
-        .await
-        .unwrap();
     assert_eq!(
-        used(grant_now),
+        last_used().await,
         app.clock.now(),
         "recorded once a minute has passed"
     );
