@@ -196,6 +196,23 @@ async fn exchange_refresh_and_revoke() {
     assert_eq!(r1["scope"], format!("email {DRIVE_FILE}"));
     let narrow = assert_tokens(refresh(&app, &fx, &rt, Some("email")).await).await;
     assert_eq!(narrow["scope"], "email");
+    // Without the email scope, tokeninfo does not reveal the address.
+    let drive_only = assert_tokens(refresh(&app, &fx, &rt, Some(DRIVE_FILE)).await).await;
+    let info: Value = app
+        .get(&format!(
+            "/tokeninfo?access_token={}",
+            drive_only["access_token"].as_str().unwrap()
+        ))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(info["scope"], DRIVE_FILE);
+    assert_eq!(info["sub"], fx.user.sub.as_str());
+    assert!(
+        info.get("email").is_none() && info.get("email_verified").is_none(),
+        "{info}"
+    );
     let wider = assert_tokens(
         refresh(
             &app,
