@@ -99,8 +99,24 @@ impl PostgresStore {
         self.pool.close().await;
     }
 
+    /// Borrows a connection and opens a transaction on it.
+    ///
+    /// `BEGIN` runs in a task of its own because sqlx 0.9's `Pool::begin` is not cancel-safe
+    /// (transact-rs/sqlx#4385): a caller dropped while `BEGIN` is on the wire (a handler whose
+    /// client went away) returns the connection to the pool inside a transaction sqlx no longer
+    /// tracks, and the next borrower's statements run in it, uncommitted and holding their
+    /// locks. In a task, `BEGIN` completes; if nobody awaits the result any more, dropping the
+    /// transaction queues its `ROLLBACK` before the connection goes back.
     async fn begin(&self) -> StoreResult<sqlx::Transaction<'static, sqlx::Postgres>> {
-        self.pool.begin().await.map_err(map_err)
+        let pool = self.pool.clone();
+        match tokio::spawn(async move { pool.begin().await }).await {
+            Ok(begun) => begun.map_err(map_err),
+            Err(join) if join.is_panic() => std::panic::resume_unwind(join.into_panic()),
+            // Only when the runtime is shutting down.
+            Err(_) => Err(StoreError::Unavailable(
+                "the runtime is shutting down".into(),
+            )),
+        }
     }
 }
 

@@ -645,6 +645,81 @@ async fn failures_on_many_replicas_are_all_counted() {
     );
 }
 
+/// Runs `future` until it has been pending `pendings + 1` times, then drops it: the way a
+/// handler is dropped at whatever `.await` it reached when its client disconnects.
+async fn cancel_at_pending<F: std::future::Future>(
+    future: F,
+    pendings: usize,
+) -> Option<F::Output> {
+    let mut future = std::pin::pin!(future);
+    let mut seen = 0;
+    std::future::poll_fn(|cx| match future.as_mut().poll(cx) {
+        std::task::Poll::Ready(output) => std::task::Poll::Ready(Some(output)),
+        std::task::Poll::Pending if seen == pendings => std::task::Poll::Ready(None),
+        std::task::Poll::Pending => {
+            seen += 1;
+            std::task::Poll::Pending
+        }
+    })
+    .await
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn writes_cancelled_at_any_await_leave_no_transaction_open() {
+    // At the end of a load run every request in flight is dropped. A write dropped while its
+    // `BEGIN` was on the wire must not hand the connection back to the pool inside that
+    // transaction: the next borrower's statements would run in it, uncommitted, holding locks.
+    let db = db_or_skip!();
+    let store = db.store().await;
+    store.ping().await.unwrap();
+    let in_transaction = format!(
+        "SELECT COUNT(*) FROM pg_stat_activity \
+         WHERE datname = '{}' AND state LIKE 'idle in transaction%'",
+        db.name
+    );
+    let mut cancelled = 0;
+    for pendings in 0..12 {
+        for i in 0..4 {
+            let key = format!("account:{pendings}.{i}@example.com");
+            let write = store.insert_failure(&key, T0, T0);
+            if cancel_at_pending(write, pendings).await.is_some() {
+                continue;
+            }
+            cancelled += 1;
+            // The dropped connection goes back to the pool through a task of its own.
+            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+            let open = count(&db.admin, &in_transaction).await;
+            assert_eq!(
+                open, 0,
+                "a write dropped after {pendings} pending polls left its connection in a transaction"
+            );
+        }
+    }
+    assert!(
+        cancelled >= 8,
+        "only {cancelled} writes were dropped mid-way"
+    );
+    // Every pooled connection commits what it is given: 32 writes at once, seen from outside.
+    let mut writes = tokio::task::JoinSet::new();
+    for i in 0..32 {
+        let store = store.clone();
+        writes.spawn(async move {
+            store
+                .insert_failure(&format!("after:{i}@example.com"), T0, T0)
+                .await
+        });
+    }
+    while let Some(done) = writes.join_next().await {
+        done.unwrap().unwrap();
+    }
+    let seen = count(
+        &db.url,
+        "SELECT COUNT(*) FROM signin_failures WHERE key LIKE 'after:%'",
+    )
+    .await;
+    assert_eq!(seen, 32);
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn double_submits_on_many_replicas_end_a_flow_once() {
     let db = db_or_skip!();
