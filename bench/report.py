@@ -188,8 +188,10 @@ def table(raw, outdir, mode, seconds):
     head = ("| server | row | conn | rate | p50 ms | p99 ms | errors | peak RSS MiB "
             "| spread | server CPU | × ceiling | p99 ÷ ceiling p99 | × oidc-provider | PG ÷ SQLite |")
     lines = [head, "|" + "---|" * 14]
+    # Rows whose runs were shorter than the longest say so.
+    longest = max((s["seconds"] for s in rows), default=0)
     for s in rows:
-        secondary = "" if s["tier"] == "primary" else f" ({s['seconds']} s runs)"
+        secondary = "" if s["seconds"] == longest else f" ({s['seconds']} s runs)"
         lines.append(
             f"| {SERVERS.get(s['server'], s['server'])} | {s['label']}{secondary} | {s['conc']} "
             f"| {fmt_rate(s['rate'])} {s['unit']} | {s['p50_ms']:.2f} | {s['p99_ms']:.2f} "
