@@ -106,7 +106,11 @@ impl PostgresStore {
     /// client went away) returns the connection to the pool inside a transaction sqlx no longer
     /// tracks, and the next borrower's statements run in it, uncommitted and holding their
     /// locks. In a task, `BEGIN` completes; if nobody awaits the result any more, dropping the
-    /// transaction queues its `ROLLBACK` before the connection goes back.
+    /// transaction queues its `ROLLBACK` before the connection goes back. The price: a caller
+    /// that gives up while waiting for a connection leaves its task waiting (at most the
+    /// pool's 10 s) and then running `BEGIN` and `ROLLBACK` for nothing. sqlx offers no
+    /// public way to begin on a connection acquired beforehand, which would avoid it. Remove
+    /// this once a sqlx release carries the upstream fix.
     async fn begin(&self) -> StoreResult<sqlx::Transaction<'static, sqlx::Postgres>> {
         let pool = self.pool.clone();
         match tokio::spawn(async move { pool.begin().await }).await {
